@@ -1,0 +1,62 @@
+"""``python -m ticket_service [serve|migrate]``: run the ticket service (migrating first) or only migrate."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from aiohttp import web
+
+from ticket_service.clock import SystemClock
+from ticket_service.config import ConfigError, load_settings
+from ticket_service.context import Context
+from ticket_service.db.engine import Database
+from ticket_service.db.migrate import upgrade
+from ticket_service.http.app import create_app
+
+log = logging.getLogger("ticket_service")
+
+
+async def _migrate(db: Database) -> None:
+    log.info("migrating %s", db.engine.url.render_as_string(hide_password=True))
+    await upgrade(db.engine)
+
+
+async def _serve(ctx: Context) -> None:
+    await _migrate(ctx.db)
+    runner = web.AppRunner(create_app(ctx), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, ctx.settings.host, ctx.settings.port, backlog=1024)
+    await site.start()
+    log.info(
+        "ticket service on http://%s:%d/open311/v2/services.json (%d services, %d municipalities)",
+        ctx.settings.host, ctx.settings.port, len(ctx.settings.services), len(ctx.settings.municipalities),
+    )
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ticket_service")
+    parser.add_argument("command", nargs="?", default="serve", choices=["serve", "migrate"])
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    ctx = Context(settings, Database(settings.database_url), SystemClock())
+    try:
+        asyncio.run(_serve(ctx) if args.command == "serve" else _migrate(ctx.db))
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

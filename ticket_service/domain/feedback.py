@@ -1,0 +1,127 @@
+"""What citizens tell us about our work: closure surveys (quality and speed) and ratings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ticket_service.context import Context
+from ticket_service.db.schema import ratings, reporters, surveys
+from ticket_service.domain import history
+from ticket_service.domain.reporters import linked_reporter_ids
+from ticket_service.domain.statuses import Kind, Status
+from ticket_service.domain.tickets import find, lock
+from ticket_service.domain.views import iso
+from ticket_service.errors import Conflict, Forbidden, NotFound
+
+
+class RatingKind(StrEnum):
+    AGENT_SERVICE = "agent_service"
+    ANSWER = "answer"
+
+
+@dataclass(frozen=True)
+class SurveyAnswer:
+    ticket_number: str
+    channel: str
+    channel_user_id: str
+    quality: int
+    speed: int
+    comment: str | None = None
+
+
+@dataclass(frozen=True)
+class NewRating:
+    kind: RatingKind
+    score: int
+    conversation_id: str
+    channel: str
+    agent_id: str | None = None
+    ticket_number: str | None = None
+
+
+async def _reporter_id(conn: AsyncConnection, channel: str, user_id: str) -> int | None:
+    row = await conn.execute(
+        select(reporters.c.id).where(reporters.c.channel == channel, reporters.c.channel_user_id == user_id)
+    )
+    value = row.scalar_one_or_none()
+    return int(value) if value is not None else None
+
+
+async def submit_survey(ctx: Context, answer: SurveyAnswer) -> dict[str, Any]:
+    """Store the reporter's one closure survey. Only the reporter (or a linked identity) may answer,
+    only after closure, only once."""
+    now = ctx.clock.now()
+    try:
+        async with ctx.db.write() as conn:
+            ticket = await lock(conn, answer.ticket_number)
+            if ticket["kind"] != Kind.REPORT:
+                raise Conflict("only reports have a closure survey")
+            respondent = await _reporter_id(conn, answer.channel, answer.channel_user_id)
+            allowed = await linked_reporter_ids(conn, ticket["reporter_id"]) if ticket["reporter_id"] else set()
+            if respondent is None or respondent not in allowed:
+                raise Forbidden("only the citizen who filed the report can answer its survey")
+            if ticket["status"] != Status.CLOSED:
+                raise Conflict(f"ticket {answer.ticket_number} is not closed yet; the survey opens on closure")
+            if (await conn.execute(select(surveys.c.id).where(surveys.c.ticket_id == ticket["id"]))).first():
+                raise Conflict(f"the survey of ticket {answer.ticket_number} was already answered")
+            values = {
+                "ticket_id": ticket["id"],
+                "reporter_id": respondent,
+                "quality": answer.quality,
+                "speed": answer.speed,
+                "comment": answer.comment,
+                "created_at": now,
+            }
+            await conn.execute(surveys.insert().values(**values))
+            await history.record(
+                conn, ticket_id=ticket["id"], at=now, kind="survey", status=ticket["status"],
+                actor=answer.channel, public=False,
+                data={"quality": answer.quality, "speed": answer.speed},
+            )
+    except IntegrityError as exc:  # two answers raced past the check: the unique index decides
+        raise Conflict(f"the survey of ticket {answer.ticket_number} was already answered") from exc
+    return {
+        "service_request_id": answer.ticket_number,
+        "quality": answer.quality,
+        "speed": answer.speed,
+        "comment": answer.comment,
+        "satisfied": (answer.quality + answer.speed) / 2 >= 4,
+        "created_datetime": iso(now),
+    }
+
+
+async def add_rating(ctx: Context, new: NewRating) -> dict[str, Any]:
+    now = ctx.clock.now()
+    async with ctx.db.write() as conn:
+        ticket_id = None
+        if new.ticket_number:
+            ticket = await find(conn, new.ticket_number)
+            if ticket is None:
+                raise NotFound(f"service_request_id {new.ticket_number} not found")
+            ticket_id = ticket["id"]
+        rid = (
+            await conn.execute(
+                ratings.insert()
+                .values(
+                    kind=new.kind.value, score=new.score, conversation_id=new.conversation_id,
+                    agent_id=new.agent_id, channel=new.channel, ticket_id=ticket_id, created_at=now,
+                )
+                .returning(ratings.c.id)
+            )
+        ).scalar_one()
+    return {
+        "rating_id": str(rid),
+        "kind": new.kind.value,
+        "score": new.score,
+        "conversation_id": new.conversation_id,
+        "agent_id": new.agent_id,
+        "channel": new.channel,
+        "service_request_id": new.ticket_number,
+        "created_datetime": iso(now),
+    }

@@ -1,0 +1,110 @@
+"""Transactional outbox: events are written in the same transaction as the change they describe.
+
+Delivery (signed webhooks and escalation e-mails) happens later, in ``ticket_service.delivery``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ticket_service.context import Context
+from ticket_service.db.schema import (
+    outbox_deliveries,
+    outbox_events,
+    reporters,
+    ticket_followers,
+)
+from ticket_service.domain.views import iso, staff_ticket
+
+EVENT_TYPES = frozenset(
+    {
+        "ticket.created",
+        "ticket.status_changed",
+        "ticket.escalated",
+        "ticket.closed",
+        "ticket.followup_created",
+        "ticket.survey_requested",
+    }
+)
+SMTP_TARGET = "smtp"
+
+
+async def recipients(conn: AsyncConnection, ticket: dict[str, Any]) -> list[dict[str, Any]]:
+    """The reporter and every follower, each on the identity they used, with their language."""
+    rows: list[dict[str, Any]] = []
+    cols = (
+        reporters.c.id,
+        reporters.c.channel,
+        reporters.c.channel_user_id,
+        reporters.c.language,
+        reporters.c.name,
+    )
+    if ticket["reporter_id"] is not None:
+        me = (await conn.execute(select(*cols).where(reporters.c.id == ticket["reporter_id"]))).mappings().first()
+        if me:
+            rows.append({"role": "reporter", **me})
+    followers = await conn.execute(
+        select(*cols)
+        .join(ticket_followers, ticket_followers.c.reporter_id == reporters.c.id)
+        .where(ticket_followers.c.ticket_id == ticket["id"])
+        .order_by(ticket_followers.c.created_at)
+    )
+    rows.extend({"role": "follower", **r} for r in followers.mappings())
+    return [
+        {
+            "role": r["role"],
+            "reporter_id": r["id"],
+            "channel": r["channel"],
+            "channel_user_id": r["channel_user_id"],
+            "language": r["language"] or ticket["language"],
+            "name": r["name"],
+        }
+        for r in rows
+    ]
+
+
+async def emit(
+    conn: AsyncConnection,
+    ctx: Context,
+    event_type: str,
+    ticket: dict[str, Any],
+    data: dict[str, Any] | None = None,
+    *,
+    email: bool = False,
+) -> str:
+    """Record an event for every subscriber (and the SMTP notifier when ``email``); returns its id."""
+    if event_type not in EVENT_TYPES:
+        raise ValueError(f"unknown event type {event_type}")
+    now = ctx.clock.now()
+    event_id = str(uuid.uuid4())
+    payload = {
+        "event_id": event_id,
+        "type": event_type,
+        "occurred_at": iso(now),
+        "ticket": staff_ticket(ticket, ctx.settings, ticket["language"] or ctx.settings.default_language),
+        "recipients": await recipients(conn, ticket),
+        "data": data or {},
+    }
+    row_id = (
+        await conn.execute(
+            outbox_events.insert()
+            .values(event_id=event_id, type=event_type, ticket_id=ticket["id"], payload=payload, created_at=now)
+            .returning(outbox_events.c.id)
+        )
+    ).scalar_one()
+    targets = [s.name for s in ctx.settings.subscribers]
+    if email and ctx.settings.smtp is not None:
+        targets.append(SMTP_TARGET)
+    if targets:
+        await conn.execute(
+            outbox_deliveries.insert(),
+            [
+                {"outbox_event_id": row_id, "target": t, "attempts": 0, "next_attempt_at": now}
+                for t in targets
+            ],
+        )
+    return event_id
