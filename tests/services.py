@@ -172,7 +172,8 @@ class PostgresServer:
     user = "tawasul"
     database = "tawasul"
 
-    def __init__(self) -> None:
+    def __init__(self, *, durable: bool = False) -> None:
+        self.durable = durable  # benchmarks measure with PostgreSQL's real fsync settings
         self.bindir = pg_bindir()
         self.as_user: dict[str, Any] = {}
         self.owner: tuple[int, int] | None = None
@@ -248,10 +249,11 @@ class PostgresServer:
             str(self.bindir / "postgres"), "-D", str(self.data), "-p", str(port),
             "-k", str(self.sockets),
             "-c", "listen_addresses=127.0.0.1",
-            # Test-only: no durability, much faster. Never use these settings elsewhere.
-            "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
             "-c", "max_connections=200",
         ]
+        if not self.durable:
+            # Test-only: no durability, much faster. Never use these settings elsewhere.
+            cmd += ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]
         # fmt: on
         with open(self.log_path, "ab") as log:
             proc = subprocess.Popen(

@@ -33,7 +33,21 @@ EVENT_TYPES = frozenset(
 SMTP_TARGET = "smtp"
 
 
-async def recipients(conn: AsyncConnection, ticket: dict[str, Any]) -> list[dict[str, Any]]:
+def recipient(
+    role: str, reporter_id: int, channel: str, user_id: str, language: str | None, name: str | None
+) -> dict[str, Any]:
+    """One person to tell about a ticket event, on the identity they used."""
+    return {
+        "role": role,
+        "reporter_id": reporter_id,
+        "channel": channel,
+        "channel_user_id": user_id,
+        "language": language,
+        "name": name,
+    }
+
+
+async def _recipients(conn: AsyncConnection, ticket: dict[str, Any]) -> list[dict[str, Any]]:
     """The reporter and every follower, each on the identity they used, with their language."""
     rows: list[dict[str, Any]] = []
     cols = (
@@ -55,14 +69,10 @@ async def recipients(conn: AsyncConnection, ticket: dict[str, Any]) -> list[dict
     )
     rows.extend({"role": "follower", **r} for r in followers.mappings())
     return [
-        {
-            "role": r["role"],
-            "reporter_id": r["id"],
-            "channel": r["channel"],
-            "channel_user_id": r["channel_user_id"],
-            "language": r["language"] or ticket["language"],
-            "name": r["name"],
-        }
+        recipient(
+            r["role"], r["id"], r["channel"], r["channel_user_id"],
+            r["language"] or ticket["language"], r["name"],
+        )
         for r in rows
     ]
 
@@ -75,8 +85,12 @@ async def emit(
     data: dict[str, Any] | None = None,
     *,
     email: bool = False,
+    recipients: list[dict[str, Any]] | None = None,
 ) -> str:
-    """Record an event for every subscriber (and the SMTP notifier when ``email``); returns its id."""
+    """Record an event for every subscriber (and the SMTP notifier when ``email``); returns its id.
+
+    ``recipients`` defaults to the ticket's reporter and followers, read from the database.
+    """
     if event_type not in EVENT_TYPES:
         raise ValueError(f"unknown event type {event_type}")
     now = ctx.clock.now()
@@ -86,7 +100,7 @@ async def emit(
         "type": event_type,
         "occurred_at": iso(now),
         "ticket": staff_ticket(ticket, ctx.settings, ticket["language"] or ctx.settings.default_language),
-        "recipients": await recipients(conn, ticket),
+        "recipients": recipients if recipients is not None else await _recipients(conn, ticket),
         "data": data or {},
     }
     row_id = (

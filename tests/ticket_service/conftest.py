@@ -64,7 +64,7 @@ async def fresh_database_url(backend: str, request: pytest.FixtureRequest, tmp_p
     """An empty database of the given backend, for this test only."""
     if backend == "sqlite":
         return f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db')}/tickets.db"
-    server = request.getfixturevalue("postgres_url")
+    server = str(request.getfixturevalue("postgres_url"))
     name = "t_" + uuid.uuid4().hex[:12]
     admin = await asyncpg.connect(server.replace("+asyncpg", ""))
     try:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from aiohttp import web
+from aiohttp import ClientResponse, web
 from aiohttp.test_utils import TestClient
 
 from tests.ticket_service.conftest import BOTH_BACKENDS, START, auth
@@ -68,7 +68,9 @@ def test_median_and_rates() -> None:
 # --- known data, built through the domain ----------------------------------------------------
 
 
-def report(service: str, channel: str, address: str, user: str, kind: Kind = Kind.REPORT) -> NewTicket:
+def report(
+    service: str, channel: str, address: str, user: str, kind: Kind = Kind.REPORT
+) -> NewTicket:
     contact = Contact(channel=channel, channel_user_id=user, name="مواطن", language="ar")
     return NewTicket(
         kind=kind, service_code=service, channel=channel, address=address, contact=contact,
@@ -104,7 +106,8 @@ async def build_first_day(ctx: Context, clock: FakeClock) -> dict[str, str]:
     clock.set(START)
     for i in range(10):
         channel = "whatsapp" if i < 5 else "telegram"
-        numbers[f"D{i}"] = await file(ctx, report("pothole", channel, DAMMAM, f"{channel}-user-{i}"))
+        new = report("pothole", channel, DAMMAM, f"{channel}-user-{i}")
+        numbers[f"D{i}"] = await file(ctx, new)
     numbers["K0"] = await file(ctx, report("building_violation", "twitter", KHOBAR, "tw-0"))
     numbers["K1"] = await file(ctx, report("pothole", "twitter", KHOBAR, "tw-1"))
     numbers["C"] = await file(ctx, report("other", "whatsapp", DAMMAM, "angry", Kind.COMPLAINT))
@@ -119,7 +122,9 @@ async def build_first_day(ctx: Context, clock: FakeClock) -> dict[str, str]:
         clock.advance(timedelta(hours=1))
         number = numbers[f"D{i}"]
         resolution = Resolution.REJECTED if i == 8 else Resolution.FIXED
-        await tickets.change_status(ctx, number, status=Status.CLOSED, resolution=resolution, actor="a")
+        await tickets.change_status(
+            ctx, number, status=Status.CLOSED, resolution=resolution, actor="a"
+        )
         if i < len(SURVEYS):
             quality, speed = SURVEYS[i]
             channel = "whatsapp" if i < 5 else "telegram"
@@ -291,7 +296,9 @@ TOTAL_JSON = expected_json({
 })
 
 
-async def get_csv(client: Client, params: dict[str, str]) -> tuple[Any, list[dict[str, str]]]:
+async def get_csv(
+    client: Client, params: dict[str, str]
+) -> tuple[ClientResponse, list[dict[str, str]]]:
     resp = await client.get("/api/v1/kpis", params={**params, "format": "csv"},
                             headers=auth("supervisor"))
     assert resp.status == 200, await resp.text()
@@ -360,7 +367,8 @@ async def test_endpoint_returns_the_same_numbers_in_json_and_csv(
 
     _, rows = await get_csv(client, {**DAY, "group_by": "service"})
     pothole = next(r for r in rows if r["key"] == "pothole")
-    assert (pothole["name_ar"], pothole["name_en"]) == ("حفر وتلف الطرق", "Potholes and road damage")
+    assert pothole["name_ar"] == "حفر وتلف الطرق"
+    assert pothole["name_en"] == "Potholes and road damage"
     assert (pothole["received"], pothole["completion_rate"]) == ("11", f"{9 / 11:.4f}")
 
 

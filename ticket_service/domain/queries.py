@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ticket_service.db.schema import reporters, ticket_followers, ticket_updates, tickets
@@ -109,3 +109,8 @@ async def reporter_of(conn: AsyncConnection, reporter_id: int | None) -> dict[st
         return None
     row = (await conn.execute(select(reporters).where(reporters.c.id == reporter_id))).mappings().first()
     return dict(row) if row else None
+
+
+async def follower_count(conn: AsyncConnection, ticket_id: int) -> int:
+    query = select(func.count()).where(ticket_followers.c.ticket_id == ticket_id)
+    return int((await conn.execute(query)).scalar_one())

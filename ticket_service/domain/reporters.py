@@ -6,7 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, case, func, not_, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ticket_service.db.schema import reporters
@@ -40,31 +42,42 @@ async def find_reporter(conn: AsyncConnection, channel: str, user_id: str) -> di
 async def upsert_reporter(conn: AsyncConnection, contact: Contact, now: datetime) -> int:
     """The reporter id for this identity, created or updated with what the channel told us.
 
-    A known field is never blanked by a later message that lacks it, and a verified phone or
-    e-mail is not overwritten by an unverified one.
+    One statement (``INSERT … ON CONFLICT DO UPDATE``). A known field is never blanked by a
+    later message that lacks it, and a verified phone or e-mail is not overwritten by an
+    unverified one.
     """
-    existing = await find_reporter(conn, contact.channel, contact.channel_user_id)
-    fields: dict[str, Any] = {"updated_at": now}
-    for name in ("name", "language"):
-        value = getattr(contact, name)
-        if value:
-            fields[name] = value
-    for name in ("phone", "email"):
-        value = getattr(contact, name)
-        verified = getattr(contact, f"{name}_verified")
-        if value and (existing is None or verified or not existing[f"{name}_verified"]):
-            fields[name] = value
-            fields[f"{name}_verified"] = verified or (
-                existing is not None and existing[name] == value and existing[f"{name}_verified"]
-            )
-    if existing is None:
-        fields.update(channel=contact.channel, channel_user_id=contact.channel_user_id, created_at=now)
-        fields.setdefault("phone_verified", False)
-        fields.setdefault("email_verified", False)
-        result = await conn.execute(reporters.insert().values(**fields).returning(reporters.c.id))
-        return int(result.scalar_one())
-    await conn.execute(update(reporters).where(reporters.c.id == existing["id"]).values(**fields))
-    return int(existing["id"])
+    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(reporters).values(
+        channel=contact.channel,
+        channel_user_id=contact.channel_user_id,
+        name=contact.name,
+        phone=contact.phone,
+        email=contact.email,
+        phone_verified=bool(contact.phone and contact.phone_verified),
+        email_verified=bool(contact.email and contact.email_verified),
+        language=contact.language,
+        created_at=now,
+        updated_at=now,
+    )
+    new = stmt.excluded
+    updates: dict[str, Any] = {
+        "updated_at": new.updated_at,
+        "name": func.coalesce(new.name, reporters.c.name),
+        "language": func.coalesce(new.language, reporters.c.language),
+    }
+    for field in ("phone", "email"):
+        old_value, old_verified = reporters.c[field], reporters.c[f"{field}_verified"]
+        new_value, new_verified = new[field], new[f"{field}_verified"]
+        takes = and_(new_value.is_not(None), or_(new_verified, not_(old_verified)))
+        updates[field] = case((takes, new_value), else_=old_value)
+        updates[f"{field}_verified"] = case(
+            (takes, or_(new_verified, and_(old_value == new_value, old_verified))),
+            else_=old_verified,
+        )
+    upsert = stmt.on_conflict_do_update(
+        index_elements=[reporters.c.channel, reporters.c.channel_user_id], set_=updates
+    ).returning(reporters.c.id)
+    return int((await conn.execute(upsert)).scalar_one())
 
 
 async def linked_reporter_ids(conn: AsyncConnection, reporter_id: int) -> set[int]:
@@ -82,3 +95,32 @@ async def linked_reporter_ids(conn: AsyncConnection, reporter_id: int) -> set[in
         rows = await conn.execute(select(reporters.c.id).where(or_(*clauses)))
         ids.update(int(r) for r in rows.scalars())
     return ids
+
+
+async def verify_contact(
+    conn: AsyncConnection,
+    channel: str,
+    user_id: str,
+    now: datetime,
+    *,
+    phone: str | None = None,
+    email: str | None = None,
+) -> int:
+    """Record that the channel verified this identity's phone and/or e-mail (creating the identity
+    when new). Identities sharing a verified phone or e-mail are then one person."""
+    contact = Contact(
+        channel, user_id, phone=phone, email=email,
+        phone_verified=phone is not None, email_verified=email is not None,
+    )
+    return await upsert_reporter(conn, contact, now)
+
+
+async def identities(conn: AsyncConnection, reporter_ids: set[int]) -> list[tuple[str, str]]:
+    """(channel, channel_user_id) of each reporter, sorted."""
+    if not reporter_ids:
+        return []
+    rows = await conn.execute(
+        select(reporters.c.channel, reporters.c.channel_user_id)
+        .where(reporters.c.id.in_(reporter_ids))
+    )
+    return sorted((str(r.channel), str(r.channel_user_id)) for r in rows)

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import and_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -120,12 +122,10 @@ async def _add_follower(conn: AsyncConnection, ctx: Context, ticket: dict[str, A
 
 
 async def create(ctx: Context, new: NewTicket, idempotency_key: str | None = None) -> Created:
-    """File a request: route it, give it a number and an SLA, or link it to an open duplicate."""
-    if idempotency_key:
-        async with ctx.db.read() as conn:
-            seen = await _by_idempotency_key(conn, idempotency_key)
-        if seen:
-            return Created(seen, duplicate=False, replayed=True)
+    """File a request: route it, give it a number and an SLA, or link it to an open duplicate.
+
+    With an ``idempotency_key`` a retry returns the ticket the first call made, never a second.
+    """
     try:
         return await _create(ctx, new, idempotency_key)
     except IntegrityError:
@@ -145,6 +145,10 @@ async def _create(ctx: Context, new: NewTicket, idempotency_key: str | None) -> 
     if service is None:
         raise NotFound(f"service_code {new.service_code} not found", [FieldError("service_code", "unknown service")])
     async with ctx.db.write() as conn:
+        if idempotency_key:
+            seen = await _by_idempotency_key(conn, idempotency_key)
+            if seen:
+                return Created(seen, duplicate=False, replayed=True)
         reporter_id = await upsert_reporter(conn, new.contact, now) if new.contact else None
         duplicate = await _open_duplicate(conn, ctx, new)
         if duplicate is not None:
@@ -193,19 +197,37 @@ async def _create(ctx: Context, new: NewTicket, idempotency_key: str | None) -> 
             conn, ticket_id=ticket_id, at=now, kind="created", status=Status.OPEN, actor=new.channel,
             public=new.kind == Kind.REPORT,
         )
-        await outbox.emit(conn, ctx, "ticket.created", ticket)
+        reporter = [_recipient(new.contact, reporter_id, ticket)] if new.contact and reporter_id else []
+        await outbox.emit(conn, ctx, "ticket.created", ticket, recipients=reporter)
         return Created(ticket, duplicate=False, replayed=False)
 
 
+def _recipient(contact: Contact, reporter_id: int, ticket: dict[str, Any]) -> dict[str, Any]:
+    """A new ticket's only recipient is its reporter: no need to ask the database."""
+    return outbox.recipient(
+        "reporter", reporter_id, contact.channel, contact.channel_user_id,
+        contact.language or ticket["language"], contact.name,
+    )
+
+
 async def _insert_with_fresh_number(conn: AsyncConnection, values: dict[str, Any]) -> int:
-    # 80 million numbers: a clash is rare; check first so a clash never aborts the transaction.
+    """Insert with a random number; on the rare clash (80 million numbers) draw another.
+
+    ``ON CONFLICT (number) DO NOTHING`` keeps a clash from aborting the transaction.
+    """
+    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
     for _ in range(20):
-        clash = await conn.execute(select(tickets.c.id).where(tickets.c.number == values["number"]))
-        if clash.first() is None:
-            break
+        stmt = (
+            insert(tickets)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=[tickets.c.number])
+            .returning(tickets.c.id)
+        )
+        row = (await conn.execute(stmt)).first()
+        if row is not None:
+            return int(row[0])
         values["number"] = new_ticket_number()
-    result = await conn.execute(tickets.insert().values(**values).returning(tickets.c.id))
-    return int(result.scalar_one())
+    raise RuntimeError("no free ticket number after 20 draws; is the number space exhausted?")
 
 
 async def change_status(

@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from ticket_service.config import Service, Settings
+from ticket_service.domain.feedback import NewRating, RatingKind, SurveyAnswer
+from ticket_service.domain.followups import NewFollowup, Outcome
 from ticket_service.domain.reporters import Contact
-from ticket_service.domain.statuses import Kind
+from ticket_service.domain.statuses import Kind, Resolution, Status
 from ticket_service.domain.tickets import NewTicket
 from ticket_service.errors import FieldError, InvalidInput, NotFound
 
@@ -33,7 +36,7 @@ class Collector:
 
     def raise_if_any(self, summary: str = "invalid request") -> None:
         if self.errors:
-            raise InvalidInput(summary, self.errors)
+            raise InvalidInput(summary, list(dict.fromkeys(self.errors)))
 
     def text(self, data: Mapping[str, Any], field: str, *, max_len: int = MAX_SHORT, required: bool = False) -> str | None:
         raw = data.get(field)
@@ -48,6 +51,9 @@ class Collector:
         if len(value) > max_len:
             self.add(field, f"at most {max_len} characters")
             return None
+        if "\x00" in value:
+            self.add(field, "must not contain NUL characters")
+            return None
         return value
 
     def number(self, data: Mapping[str, Any], field: str, low: float, high: float) -> float | None:
@@ -56,7 +62,7 @@ class Collector:
             return None
         try:
             value = float(raw)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             self.add(field, "must be a number")
             return None
         if not math.isfinite(value) or not low <= value <= high:
@@ -70,7 +76,8 @@ class Collector:
             if required:
                 self.add(field, "required")
             return None
-        if isinstance(raw, bool) or not isinstance(raw, int | str) or not str(raw).strip().lstrip("-").isdigit():
+        digits = str(raw).strip().removeprefix("-") if isinstance(raw, int | str) else ""
+        if isinstance(raw, bool) or not digits.isdecimal() or len(digits) > 18:
             self.add(field, "must be a whole number")
             return None
         value = int(raw)
@@ -99,6 +106,33 @@ class Collector:
         if parts.scheme not in ("http", "https") or not parts.netloc or len(raw) > 2048:
             self.add(field, "must be an http(s) URL of at most 2048 characters")
             return None
+        return raw
+
+    def mapping(self, data: Mapping[str, Any], field: str) -> Mapping[str, Any]:
+        raw = data.get(field)
+        if raw is None:
+            return {}
+        if not isinstance(raw, Mapping):
+            self.add(field, "must be an object")
+            return {}
+        return raw
+
+    def array(self, data: Mapping[str, Any], field: str) -> list[Any]:
+        raw = data.get(field)
+        if raw is None:
+            return []
+        if not isinstance(raw, list):
+            self.add(field, "must be a list")
+            return []
+        return raw
+
+    def flag(self, data: Mapping[str, Any], field: str) -> bool:
+        raw = data.get(field)
+        if raw is None:
+            return False
+        if not isinstance(raw, bool):
+            self.add(field, "must be true or false")
+            return False
         return raw
 
 
@@ -131,7 +165,7 @@ def _attributes(c: Collector, service: Service, given: Mapping[str, Any]) -> dic
             else:
                 out[attr.code] = values
         elif attr.datatype == "singlevaluelist":
-            if raw not in keys:
+            if not isinstance(raw, str) or raw not in keys:
                 c.add(field, f"must be one of {', '.join(sorted(keys))}")
             else:
                 out[attr.code] = raw
@@ -152,10 +186,16 @@ def _attributes(c: Collector, service: Service, given: Mapping[str, Any]) -> dic
     return out
 
 
-def contact_from(c: Collector, data: Mapping[str, Any] | None, channel: str, prefix: str = "reporter.") -> Contact | None:
+def contact_from(
+    c: Collector, data: Any, channel: str, prefix: str = "reporter."
+) -> Contact | None:
     """A reporter identity; ``channel_user_id`` defaults to the phone or e-mail when absent."""
     if not data:
         return None
+    if not isinstance(data, Mapping):
+        c.add(prefix.rstrip(".") or "body", "must be an object")
+        return None
+    given_channel = c.text(data, "channel", max_len=32)
     name = c.text(data, "name", max_len=200)
     phone = c.text(data, "phone", max_len=32)
     email = c.text(data, "email", max_len=320)
@@ -168,7 +208,7 @@ def contact_from(c: Collector, data: Mapping[str, Any] | None, channel: str, pre
         return None
     language = data.get("language")
     return Contact(
-        channel=str(data.get("channel") or channel),
+        channel=given_channel or channel,
         channel_user_id=user_id,
         name=name,
         phone=phone,
@@ -229,3 +269,149 @@ def new_ticket_from(
         language=language if language in ("ar", "en") else None,
         agent_id=c.text(data, "agent_id", max_len=64),
     )
+
+
+# --- /api/v1 JSON bodies ------------------------------------------------------------------
+
+MAX_CHANNEL = 32
+MAX_NOTE = 4000
+MAX_COMMENT = 1000
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    status: Status | None  # None: reopen
+    resolution: Resolution | None
+    note: str | None
+    internal: bool
+
+
+def _present(value: T | None) -> T:
+    if value is None:  # a required field that the collector already reported
+        raise InvalidInput("invalid request")
+    return value
+
+
+def _choices(enum: type[Any]) -> str:
+    return ", ".join(str(member.value) for member in enum)
+
+
+def api_ticket_from(settings: Settings, data: Mapping[str, Any]) -> NewTicket:
+    """POST /api/v1/requests: report, complaint, inquiry or callback (location: reports only)."""
+    c = Collector()
+    kind = c.choice(data, "kind", Kind, _choices(Kind)) or Kind.REPORT
+    channel = c.text(data, "channel", max_len=MAX_CHANNEL, required=True)
+    attributes, media = c.mapping(data, "attributes"), c.array(data, "media_urls")
+    reporter = c.mapping(data, "reporter")
+    try:
+        new = new_ticket_from(
+            settings, data, kind=kind, channel=channel or "", attributes=attributes,
+            media_urls=media, contact=reporter or None, require_location=kind == Kind.REPORT,
+        )
+    except InvalidInput as exc:
+        c.errors.extend(exc.errors)
+        c.raise_if_any()
+        raise
+    c.raise_if_any()
+    return new
+
+
+def status_change_from(data: Mapping[str, Any], *, reopen: bool) -> StatusChange:
+    c = Collector()
+    status = resolution = None
+    if not reopen:
+        status = c.choice(data, "status", Status, _choices(Status), required=True)
+        resolution = c.choice(data, "resolution", Resolution, _choices(Resolution))
+        bad_resolution = any(e.field == "resolution" for e in c.errors)
+        if status == Status.CLOSED and resolution is None and not bad_resolution:
+            c.add("resolution", "required when closing")
+        if status not in (None, Status.CLOSED) and resolution is not None:
+            c.add("resolution", "only when closing")
+    note = c.text(data, "note", max_len=MAX_NOTE)
+    internal = c.flag(data, "internal")
+    c.raise_if_any()
+    return StatusChange(status, resolution, note, internal)
+
+
+def survey_from(data: Mapping[str, Any], ticket_number: str) -> SurveyAnswer:
+    c = Collector()
+    channel = c.text(data, "channel", max_len=MAX_CHANNEL, required=True)
+    user_id = c.text(data, "channel_user_id", required=True)
+    quality = c.integer(data, "quality", 1, 5, required=True)
+    speed = c.integer(data, "speed", 1, 5, required=True)
+    comment = c.text(data, "comment", max_len=MAX_COMMENT)
+    c.raise_if_any()
+    return SurveyAnswer(
+        ticket_number, _present(channel), _present(user_id), _present(quality), _present(speed),
+        comment,
+    )
+
+
+def rating_from(data: Mapping[str, Any]) -> NewRating:
+    c = Collector()
+    kind = c.choice(data, "kind", RatingKind, _choices(RatingKind), required=True)
+    score = c.integer(data, "score", 1, 5, required=True)
+    conversation_id = c.text(data, "conversation_id", required=True)
+    channel = c.text(data, "channel", max_len=MAX_CHANNEL, required=True)
+    agent_id = c.text(data, "agent_id", max_len=64)
+    number = c.text(data, "service_request_id", max_len=16)
+    c.raise_if_any()
+    return NewRating(
+        _present(kind), _present(score), _present(conversation_id), _present(channel),
+        agent_id, number,
+    )
+
+
+def followup_from(data: Mapping[str, Any], ticket_number: str) -> NewFollowup:
+    c = Collector()
+    channel = c.text(data, "channel", max_len=MAX_CHANNEL, required=True)
+    text = c.text(data, "text", max_len=MAX_DESCRIPTION)
+    urls = {
+        field: c.url(field, data[field]) if data.get(field) is not None else None
+        for field in ("voicemail_url", "attachment_url")
+    }
+    contact = contact_from(c, c.mapping(data, "reporter"), channel or "")
+    c.raise_if_any()
+    return NewFollowup(
+        ticket_number, _present(channel), text, urls["voicemail_url"], urls["attachment_url"],
+        contact,
+    )
+
+
+def contact_note_from(data: Mapping[str, Any]) -> str:
+    c = Collector()
+    note = c.text(data, "note", max_len=MAX_NOTE, required=True)
+    c.raise_if_any()
+    return _present(note)
+
+
+def followup_close_from(data: Mapping[str, Any]) -> tuple[Outcome, str | None]:
+    c = Collector()
+    outcome = c.choice(data, "outcome", Outcome, _choices(Outcome), required=True)
+    note = c.text(data, "note", max_len=MAX_NOTE)
+    c.raise_if_any()
+    return _present(outcome), note
+
+
+def identity_from(data: Mapping[str, Any], *, verification: bool = False) -> Contact:
+    """A reporter identity given at the top level of the body (POST /api/v1/contacts).
+
+    ``verification``: the body names the phone and/or e-mail the channel has verified.
+    """
+    c = Collector()
+    channel = c.text(data, "channel", max_len=MAX_CHANNEL, required=True)
+    c.text(data, "channel_user_id", required=True)
+    keep = ("channel", "channel_user_id", "phone", "email")
+    source = {f: data.get(f) for f in keep} if verification else data
+    contact = contact_from(c, source, channel or "", prefix="")
+    if verification and contact is not None and not (contact.phone or contact.email):
+        c.add("phone", "give the verified phone or email")
+    c.raise_if_any()
+    contact = _present(contact)
+    if verification:
+        contact = replace(
+            contact,
+            phone_verified=contact.phone is not None,
+            email_verified=contact.email is not None,
+        )
+    return contact

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -14,13 +15,14 @@ from ticket_service.context import Context
 from ticket_service.delivery import delivery_loop
 from ticket_service.domain.escalation import scheduler_loop
 from ticket_service.errors import DomainError
-from ticket_service.http import api_v1, kpis, open311
-from ticket_service.http.keys import CONTEXT, HTTP_SESSION
+from ticket_service.http import api_contacts, api_followups, api_requests, api_v1, kpis, open311
+from ticket_service.http.keys import CONTEXT, HTTP_SESSION, MESSAGES
 from ticket_service.http.render import error_response, request_format
+from ticket_service.messages import load_messages
 
 log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-Loop = Callable[[Context, aiohttp.ClientSession, asyncio.Event], Awaitable[None]]
+Loop = Callable[[Context, aiohttp.ClientSession, asyncio.Event], Coroutine[Any, Any, None]]
 
 
 @web.middleware
@@ -65,11 +67,13 @@ def create_app(ctx: Context, *, background: bool = True) -> web.Application:
     (tests drive them directly)."""
     app = web.Application(middlewares=[errors_middleware], client_max_size=ctx.settings.max_body_bytes)
     app[CONTEXT] = ctx
+    app[MESSAGES] = load_messages()
     app.cleanup_ctx.append(_http_session)
     if background:
         app.cleanup_ctx.append(_background([delivery_loop, _scheduler]))
     app.add_routes(open311.routes)
-    app.add_routes(api_v1.routes)
+    for module in (api_v1, api_requests, api_followups, api_contacts):
+        app.add_routes(module.routes)
     app.add_routes(kpis.routes)
 
     async def dispose(_: web.Application) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 from xml.etree.ElementTree import Element, SubElement, tostring
@@ -25,6 +26,10 @@ ITEM_NAMES = {
 }
 
 
+# XML 1.0 forbids most control characters: drop them rather than emit a document no parser reads.
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def request_format(request: web.Request) -> str:
     return request.match_info.get("fmt", "json")
 
@@ -43,7 +48,7 @@ def _xml_value(parent: Element, name: str, value: Any) -> None:
     elif isinstance(value, bool):
         SubElement(parent, name).text = "true" if value else "false"
     else:
-        SubElement(parent, name).text = str(value)
+        SubElement(parent, name).text = _XML_ILLEGAL.sub("", str(value))
 
 
 def to_xml(root: str, items: Sequence[Any] | Mapping[str, Any]) -> bytes:

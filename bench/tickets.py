@@ -1,0 +1,229 @@
+"""``make bench-tickets``: ticket creates/s and GET latency on SQLite and PostgreSQL.
+
+Each backend gets a fresh database and a real ticket service process (``python -m
+ticket_service``); a bare aiohttp app that only parses JSON is measured in the same run as the
+ceiling of this machine. PostgreSQL runs with its default durability (fsync on). Results are
+printed and written to docs/benchmarks.md between the ``bench-tickets`` markers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from bench.loadgen import Result, run
+from tests.services import PostgresServer, free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+HUB_KEY = "bench-hub-key"
+SERVICES = ["pothole", "streetlight", "waste", "water_leak", "sewage", "stray_animals",
+            "building_violation", "trees_parks", "sidewalk", "other"]
+
+
+def log(message: str) -> None:
+    print(f"[bench-tickets {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+@contextmanager
+def process(args: list[str], env: dict[str, str], ready_url: str) -> Iterator[None]:
+    proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        import urllib.request
+
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"{args} exited: {proc.stderr.read().decode() if proc.stderr else ''}")
+            try:
+                with urllib.request.urlopen(ready_url, timeout=1):
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{args} not ready") from None
+                time.sleep(0.2)
+        yield
+    finally:
+        proc.terminate()
+        proc.wait(20)
+
+
+def create_body(i: int, rng: random.Random) -> dict[str, Any]:
+    # spread over the province so the duplicate check finds candidates but rarely a match
+    return {
+        "kind": "report",
+        "service_code": SERVICES[i % len(SERVICES)],
+        "description": f"bench report {i}: حفرة في الطريق",
+        "lat": rng.uniform(25.3, 28.4),
+        "long": rng.uniform(46.0, 50.2),
+        "channel": "whatsapp",
+        "language": "ar",
+        "reporter": {"channel": "whatsapp", "channel_user_id": f"9665{rng.randrange(10**8):08d}"},
+    }
+
+
+async def measure_service(base: str, creates: int, gets: int) -> dict[str, Result]:
+    rng = random.Random(7)
+    numbers: list[str] = []
+    headers = {"X-Api-Key": HUB_KEY}
+    results: dict[str, Result] = {}
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=64)) as session:
+
+        async def create(s: aiohttp.ClientSession, i: int) -> int:
+            async with s.post(f"{base}/api/v1/requests", json=create_body(i, rng), headers=headers) as r:
+                if r.status < 300:
+                    numbers.append((await r.json())["ticket"]["service_request_id"])
+                return r.status
+
+        async def get(s: aiohttp.ClientSession, i: int) -> int:
+            async with s.get(f"{base}/open311/v2/requests/{numbers[i % len(numbers)]}.json") as r:
+                await r.read()
+                return r.status
+
+        await run(session, create, concurrency=8, total=200)  # warm-up
+        for c in (1, 32):
+            log(f"  creates at concurrency {c} ...")
+            results[f"create c{c}"] = await run(session, create, concurrency=c, total=creates if c > 1 else creates // 4)
+            log(f"  gets at concurrency {c} ...")
+            results[f"get c{c}"] = await run(session, get, concurrency=c, total=gets if c > 1 else gets // 4)
+    return results
+
+
+async def measure_bare(base: str, creates: int) -> dict[str, Result]:
+    body = create_body(0, random.Random(1))
+    results: dict[str, Result] = {}
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=64)) as session:
+
+        async def post(s: aiohttp.ClientSession, i: int) -> int:
+            async with s.post(f"{base}/create", json=body) as r:
+                await r.read()
+                return r.status
+
+        async def get(s: aiohttp.ClientSession, i: int) -> int:
+            async with s.get(f"{base}/get/{i}") as r:
+                await r.read()
+                return r.status
+
+        await run(session, post, concurrency=8, total=200)
+        for c in (1, 32):
+            results[f"create c{c}"] = await run(session, post, concurrency=c, total=creates)
+            results[f"get c{c}"] = await run(session, get, concurrency=c, total=creates)
+    return results
+
+
+def service_env(db_url: str, port: int) -> dict[str, str]:
+    return {
+        **os.environ,
+        "TAWASUL_DB_URL": db_url,
+        "TAWASUL_TICKET_PORT": str(port),
+        "TAWASUL_API_KEYS": f"hub={HUB_KEY}",
+        "TAWASUL_EVENT_SUBSCRIBERS": "",
+        "TAWASUL_SMTP_HOST": "",
+    }
+
+
+def bench_backend(name: str, db_url: str, creates: int, gets: int) -> dict[str, Result]:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with process([sys.executable, "-m", "ticket_service"], service_env(db_url, port), f"{base}/open311/v2/services.json"):
+        log(f"{name}: ticket service up on {base}")
+        return asyncio.run(measure_service(base, creates, gets))
+
+
+def table(rows: dict[str, dict[str, Result]]) -> str:
+    lines = [
+        "| target | operation | concurrency | requests | req/s | p50 ms | p99 ms | errors |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for target, results in rows.items():
+        for key, r in results.items():
+            op, c = key.split(" c")
+            lines.append(
+                f"| {target} | {op} | {c} | {r.requests} | {r.rate:,.0f} | {r.p50:.1f} | {r.p99:.1f} | {r.errors} |"
+            )
+    return "\n".join(lines)
+
+
+def write_doc(rows: dict[str, dict[str, Result]], args: argparse.Namespace) -> None:
+    doc = ROOT / "docs" / "benchmarks.md"
+    begin, end = "<!-- bench-tickets:begin -->", "<!-- bench-tickets:end -->"
+    pg = rows.get("ticket service, PostgreSQL", {}).get("create c32")
+    verdict = (
+        f"PostgreSQL at concurrency 32: **{pg.rate:,.0f} creates/s, p99 {pg.p99:.1f} ms** "
+        f"(target ≥ 300/s, p99 < 50 ms: {'met' if pg.rate >= 300 and pg.p99 < 50 else 'NOT met'})."
+        if pg else ""
+    )
+    section = f"""{begin}
+## Ticket service (`make bench-tickets`)
+
+Last run: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')} on this machine ({os.cpu_count()} cores).
+{verdict}
+
+{table(rows)}
+
+How: `python -m bench.tickets --creates {args.creates} --gets {args.gets}`. For each backend a fresh
+database (SQLite file in WAL mode; a throw-away PostgreSQL {PostgresServer.__name__} cluster with
+default durability: fsync and synchronous_commit on) and a real `python -m ticket_service` process
+on 127.0.0.1; a closed-loop aiohttp client (`bench/loadgen.py`) in a second process sends
+`POST /api/v1/requests` (hub key, reporter, random point in the province, rotating service codes;
+each create runs routing, the duplicate search, the reporter upsert, the history row and the
+outbox event in one transaction) and then `GET /open311/v2/requests/<id>.json` for the created
+ids. Concurrency 1 runs a quarter of the requests. "bare aiohttp" is `bench/bare_server.py`, a
+handler that only parses the JSON body, measured in the same run as the ceiling of this machine.
+The load generator shares the 2 cores with the service and the database.
+{end}"""
+    text = doc.read_text(encoding="utf-8") if doc.exists() else "# Benchmarks\n"
+    if begin in text:
+        text = text[: text.index(begin)] + section + text[text.index(end) + len(end):]
+    else:
+        text = text.rstrip() + "\n\n" + section + "\n"
+    doc.write_text(text, encoding="utf-8")
+    log(f"wrote {doc.relative_to(ROOT)}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="make bench-tickets")
+    parser.add_argument("--creates", type=int, default=4000)
+    parser.add_argument("--gets", type=int, default=4000)
+    parser.add_argument("--no-doc", action="store_true")
+    args = parser.parse_args()
+    rows: dict[str, dict[str, Result]] = {}
+
+    port = free_port()
+    with process([sys.executable, "-m", "bench.bare_server", str(port)], dict(os.environ), f"http://127.0.0.1:{port}/get/1"):
+        log("bare aiohttp ceiling ...")
+        rows["bare aiohttp (ceiling)"] = asyncio.run(measure_bare(f"http://127.0.0.1:{port}", args.creates))
+
+    with tempfile.TemporaryDirectory() as tmp:
+        log("SQLite ...")
+        rows["ticket service, SQLite"] = bench_backend(
+            "SQLite", f"sqlite+aiosqlite:///{tmp}/bench.db", args.creates, args.gets
+        )
+
+    pg = PostgresServer(durable=True)
+    try:
+        log("PostgreSQL: starting a durable cluster ...")
+        url = pg.start()
+        rows["ticket service, PostgreSQL"] = bench_backend("PostgreSQL", url, args.creates, args.gets)
+    finally:
+        pg.remove()
+
+    print(table(rows))
+    if not args.no_doc:
+        write_doc(rows, args)
+
+
+if __name__ == "__main__":
+    main()
