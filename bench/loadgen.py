@@ -1,4 +1,4 @@
-"""A small closed-loop load generator: N workers, each sends its next request when the last returns."""
+"""A closed-loop load generator: N workers, each sends its next request when its last returns."""
 
 from __future__ import annotations
 

@@ -29,8 +29,18 @@ from tests.services import PostgresServer, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 HUB_KEY = "bench-hub-key"
-SERVICES = ["pothole", "streetlight", "waste", "water_leak", "sewage", "stray_animals",
-            "building_violation", "trees_parks", "sidewalk", "other"]
+SERVICES = [
+    "pothole",
+    "streetlight",
+    "waste",
+    "water_leak",
+    "sewage",
+    "stray_animals",
+    "building_violation",
+    "trees_parks",
+    "sidewalk",
+    "other",
+]
 
 
 def log(message: str) -> None:
@@ -39,14 +49,18 @@ def log(message: str) -> None:
 
 @contextmanager
 def process(args: list[str], env: dict[str, str], ready_url: str) -> Iterator[None]:
-    proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     try:
         deadline = time.monotonic() + 60
         import urllib.request
 
         while True:
             if proc.poll() is not None:
-                raise RuntimeError(f"{args} exited: {proc.stderr.read().decode() if proc.stderr else ''}")
+                raise RuntimeError(
+                    f"{args} exited: {proc.stderr.read().decode() if proc.stderr else ''}"
+                )
             try:
                 with urllib.request.urlopen(ready_url, timeout=1):
                     break
@@ -82,7 +96,9 @@ async def measure_service(base: str, creates: int, gets: int) -> dict[str, Resul
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=64)) as session:
 
         async def create(s: aiohttp.ClientSession, i: int) -> int:
-            async with s.post(f"{base}/api/v1/requests", json=create_body(i, rng), headers=headers) as r:
+            async with s.post(
+                f"{base}/api/v1/requests", json=create_body(i, rng), headers=headers
+            ) as r:
                 if r.status < 300:
                     numbers.append((await r.json())["ticket"]["service_request_id"])
                 return r.status
@@ -95,9 +111,13 @@ async def measure_service(base: str, creates: int, gets: int) -> dict[str, Resul
         await run(session, create, concurrency=8, total=200)  # warm-up
         for c in (1, 32):
             log(f"  creates at concurrency {c} ...")
-            results[f"create c{c}"] = await run(session, create, concurrency=c, total=creates if c > 1 else creates // 4)
+            results[f"create c{c}"] = await run(
+                session, create, concurrency=c, total=creates if c > 1 else creates // 4
+            )
             log(f"  gets at concurrency {c} ...")
-            results[f"get c{c}"] = await run(session, get, concurrency=c, total=gets if c > 1 else gets // 4)
+            results[f"get c{c}"] = await run(
+                session, get, concurrency=c, total=gets if c > 1 else gets // 4
+            )
     return results
 
 
@@ -137,7 +157,11 @@ def service_env(db_url: str, port: int) -> dict[str, str]:
 def bench_backend(name: str, db_url: str, creates: int, gets: int) -> dict[str, Result]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    with process([sys.executable, "-m", "ticket_service"], service_env(db_url, port), f"{base}/open311/v2/services.json"):
+    with process(
+        [sys.executable, "-m", "ticket_service"],
+        service_env(db_url, port),
+        f"{base}/open311/v2/services.json",
+    ):
         log(f"{name}: ticket service up on {base}")
         return asyncio.run(measure_service(base, creates, gets))
 
@@ -151,7 +175,8 @@ def table(rows: dict[str, dict[str, Result]]) -> str:
         for key, r in results.items():
             op, c = key.split(" c")
             lines.append(
-                f"| {target} | {op} | {c} | {r.requests} | {r.rate:,.0f} | {r.p50:.1f} | {r.p99:.1f} | {r.errors} |"
+                f"| {target} | {op} | {c} | {r.requests} | {r.rate:,.0f} "
+                f"| {r.p50:.1f} | {r.p99:.1f} | {r.errors} |"
             )
     return "\n".join(lines)
 
@@ -163,12 +188,13 @@ def write_doc(rows: dict[str, dict[str, Result]], args: argparse.Namespace) -> N
     verdict = (
         f"PostgreSQL at concurrency 32: **{pg.rate:,.0f} creates/s, p99 {pg.p99:.1f} ms** "
         f"(target ≥ 300/s, p99 < 50 ms: {'met' if pg.rate >= 300 and pg.p99 < 50 else 'NOT met'})."
-        if pg else ""
+        if pg
+        else ""
     )
     section = f"""{begin}
 ## Ticket service (`make bench-tickets`)
 
-Last run: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')} on this machine ({os.cpu_count()} cores).
+Last run: {datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}, {os.cpu_count()} cores.
 {verdict}
 
 {table(rows)}
@@ -186,7 +212,7 @@ The load generator shares the 2 cores with the service and the database.
 {end}"""
     text = doc.read_text(encoding="utf-8") if doc.exists() else "# Benchmarks\n"
     if begin in text:
-        text = text[: text.index(begin)] + section + text[text.index(end) + len(end):]
+        text = text[: text.index(begin)] + section + text[text.index(end) + len(end) :]
     else:
         text = text.rstrip() + "\n\n" + section + "\n"
     doc.write_text(text, encoding="utf-8")
@@ -202,9 +228,15 @@ def main() -> None:
     rows: dict[str, dict[str, Result]] = {}
 
     port = free_port()
-    with process([sys.executable, "-m", "bench.bare_server", str(port)], dict(os.environ), f"http://127.0.0.1:{port}/get/1"):
+    with process(
+        [sys.executable, "-m", "bench.bare_server", str(port)],
+        dict(os.environ),
+        f"http://127.0.0.1:{port}/get/1",
+    ):
         log("bare aiohttp ceiling ...")
-        rows["bare aiohttp (ceiling)"] = asyncio.run(measure_bare(f"http://127.0.0.1:{port}", args.creates))
+        rows["bare aiohttp (ceiling)"] = asyncio.run(
+            measure_bare(f"http://127.0.0.1:{port}", args.creates)
+        )
 
     with tempfile.TemporaryDirectory() as tmp:
         log("SQLite ...")
@@ -216,7 +248,9 @@ def main() -> None:
     try:
         log("PostgreSQL: starting a durable cluster ...")
         url = pg.start()
-        rows["ticket service, PostgreSQL"] = bench_backend("PostgreSQL", url, args.creates, args.gets)
+        rows["ticket service, PostgreSQL"] = bench_backend(
+            "PostgreSQL", url, args.creates, args.gets
+        )
     finally:
         pg.remove()
 

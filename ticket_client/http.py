@@ -37,8 +37,17 @@ RETRYABLE_EXCEPTIONS = (aiohttp.ClientConnectionError, aiohttp.ClientPayloadErro
 # XML containers whose children form a list (GeoReport v2 and the mySociety extensions).
 XML_LISTS = frozenset(
     {
-        "services", "service_requests", "service_request_updates", "errors", "attributes",
-        "values", "groups", "keywords", "media_urls", "notes", "photos",
+        "services",
+        "service_requests",
+        "service_request_updates",
+        "errors",
+        "attributes",
+        "values",
+        "groups",
+        "keywords",
+        "media_urls",
+        "notes",
+        "photos",
     }
 )
 
@@ -152,9 +161,7 @@ def _error_for(status: int, details: tuple[ErrorDetail, ...], what: str) -> Tick
     return cls(message, status=status, errors=details)
 
 
-def _encode(
-    json_body: Any, form: Params | None
-) -> tuple[bytes | None, dict[str, str]]:
+def _encode(json_body: Any, form: Params | None) -> tuple[bytes | None, dict[str, str]]:
     if form is not None:
         content = "application/x-www-form-urlencoded; charset=utf-8"
         return urlencode(list(form)).encode("utf-8"), {"Content-Type": content}

@@ -82,8 +82,13 @@ class Open311Client:
         self, name: str, params: Sequence[tuple[str, str]] = (), language: str | None = None
     ) -> Reply:
         return await request(
-            self._session, self._config, "GET", self._path(name),
-            params=[*self._jurisdiction(), *params], auth=False, language=language,
+            self._session,
+            self._config,
+            "GET",
+            self._path(name),
+            params=[*self._jurisdiction(), *params],
+            auth=False,
+            language=language,
         )
 
     async def services(self, lang: str | None = None) -> list[Service]:
@@ -130,18 +135,33 @@ class Open311Client:
             *_optional([("api_key", self._config.api_key)]),
             *self._jurisdiction(),
             ("service_code", service_code),
-            *_optional([
-                ("lat", lat), ("long", long), ("address_string", address_string),
-                ("address_id", address_id), ("description", description),
-                ("media_url", media_url), ("email", email), ("phone", phone),
-                ("first_name", first_name), ("last_name", last_name),
-                ("device_id", device_id), ("account_id", account_id),
-            ]),
+            *_optional(
+                [
+                    ("lat", lat),
+                    ("long", long),
+                    ("address_string", address_string),
+                    ("address_id", address_id),
+                    ("description", description),
+                    ("media_url", media_url),
+                    ("email", email),
+                    ("phone", phone),
+                    ("first_name", first_name),
+                    ("last_name", last_name),
+                    ("device_id", device_id),
+                    ("account_id", account_id),
+                ]
+            ),
             *_attribute_fields(attributes or {}),
         ]
         reply = await request(
-            self._session, self._config, "POST", self._path("requests"), form=form, auth=False,
-            language=lang, idempotency_key=idempotency_key or str(uuid.uuid4()),
+            self._session,
+            self._config,
+            "POST",
+            self._path("requests"),
+            form=form,
+            auth=False,
+            language=lang,
+            idempotency_key=idempotency_key or str(uuid.uuid4()),
         )
         receipts = _records(reply, RequestReceipt.from_json, "create request")
         if not receipts:
@@ -161,15 +181,17 @@ class Open311Client:
         lang: str | None = None,
     ) -> list[PublicRequest]:
         """GET requests with the spec's filters; ``ids`` overrides the others (per the spec)."""
-        params = _optional([
-            ("service_request_id", ",".join(ids) or None),
-            ("service_code", ",".join(service_codes) or None),
-            ("status", ",".join(statuses) or None),
-            ("start_date", _iso(start) if start else None),
-            ("end_date", _iso(end) if end else None),
-            ("page", page),
-            ("page_size", page_size),
-        ])
+        params = _optional(
+            [
+                ("service_request_id", ",".join(ids) or None),
+                ("service_code", ",".join(service_codes) or None),
+                ("status", ",".join(statuses) or None),
+                ("start_date", _iso(start) if start else None),
+                ("end_date", _iso(end) if end else None),
+                ("page", page),
+                ("page_size", page_size),
+            ]
+        )
         reply = await self._get("requests", params, lang)
         return _records(reply, PublicRequest.from_json, "requests")
 
@@ -193,9 +215,11 @@ class Open311Client:
         self, start: datetime | None = None, end: datetime | None = None
     ) -> list[RequestUpdate]:
         """The mySociety ``servicerequestupdates`` feed between two update times."""
-        params = _optional([
-            ("start_date", _iso(start) if start else None),
-            ("end_date", _iso(end) if end else None),
-        ])
+        params = _optional(
+            [
+                ("start_date", _iso(start) if start else None),
+                ("end_date", _iso(end) if end else None),
+            ]
+        )
         reply = await self._get("servicerequestupdates", params)
         return _records(reply, RequestUpdate.from_json, "servicerequestupdates")

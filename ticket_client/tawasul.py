@@ -79,8 +79,14 @@ class TawasulClient:
         language: str | None = None,
     ) -> Reply:
         return await request(
-            self._session, self._config, method, self._url(path), params=params,
-            json_body=body, idempotency_key=idempotency_key, language=language,
+            self._session,
+            self._config,
+            method,
+            self._url(path),
+            params=params,
+            json_body=body,
+            idempotency_key=idempotency_key,
+            language=language,
         )
 
     async def create(
@@ -119,7 +125,10 @@ class TawasulClient:
             "reporter": reporter.to_json() if reporter else None,
         }
         reply = await self._call(
-            "POST", "/requests", body=body, idempotency_key=idempotency_key or str(uuid.uuid4()),
+            "POST",
+            "/requests",
+            body=body,
+            idempotency_key=idempotency_key or str(uuid.uuid4()),
         )
         return _one(reply, CreateResult.from_json, "create")
 
@@ -174,7 +183,10 @@ class TawasulClient:
         """Mark a phone number or e-mail as verified for this identity; identities sharing it
         become one citizen (their tickets show in each other's ``contact_tickets``)."""
         body = {
-            "channel": channel, "channel_user_id": channel_user_id, "phone": phone, "email": email,
+            "channel": channel,
+            "channel_user_id": channel_user_id,
+            "phone": phone,
+            "email": email,
         }
         reply = await self._call("POST", "/contacts/verify", body=body)
         return _one(reply, Identity.from_json, "verify contact")
@@ -214,7 +226,7 @@ class TawasulClient:
         reporter: Contact | None = None,
         idempotency_key: str | None = None,
     ) -> Followup:
-        """"My report is being ignored": queue a follow-up for Beneficiary Satisfaction."""
+        """ "My report is being ignored": queue a follow-up for Beneficiary Satisfaction."""
         body = {
             "channel": channel,
             "text": text,
@@ -223,7 +235,9 @@ class TawasulClient:
             "reporter": reporter.to_json() if reporter else None,
         }
         reply = await self._call(
-            "POST", f"/requests/{segment(number)}/followups", body=body,
+            "POST",
+            f"/requests/{segment(number)}/followups",
+            body=body,
             idempotency_key=idempotency_key or str(uuid.uuid4()),
         )
         return _one(reply, Followup.from_json, "follow-up")
@@ -270,7 +284,10 @@ class TawasulClient:
             "service_request_id": service_request_id,
         }
         reply = await self._call(
-            "POST", "/ratings", body=body, idempotency_key=idempotency_key or str(uuid.uuid4()),
+            "POST",
+            "/ratings",
+            body=body,
+            idempotency_key=idempotency_key or str(uuid.uuid4()),
         )
         return _one(reply, Rating.from_json, "rating")
 

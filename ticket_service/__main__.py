@@ -1,9 +1,10 @@
-"""``python -m ticket_service [serve|migrate]``: run the ticket service (migrating first) or only migrate."""
+"""``python -m ticket_service [serve|migrate]``: serve (after migrating), or only migrate."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import sys
 
@@ -32,7 +33,10 @@ async def _serve(ctx: Context) -> None:
     await site.start()
     log.info(
         "ticket service on http://%s:%d/open311/v2/services.json (%d services, %d municipalities)",
-        ctx.settings.host, ctx.settings.port, len(ctx.settings.services), len(ctx.settings.municipalities),
+        ctx.settings.host,
+        ctx.settings.port,
+        len(ctx.settings.services),
+        len(ctx.settings.municipalities),
     )
     try:
         await asyncio.Event().wait()
@@ -44,17 +48,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ticket_service")
     parser.add_argument("command", nargs="?", default="serve", choices=["serve", "migrate"])
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     try:
         settings = load_settings()
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
     ctx = Context(settings, Database(settings.database_url), SystemClock())
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve(ctx) if args.command == "serve" else _migrate(ctx.db))
-    except KeyboardInterrupt:
-        pass
     return 0
 
 

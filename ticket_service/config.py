@@ -295,7 +295,10 @@ def load_settings(
         host=env.get("TAWASUL_TICKET_HOST", str(main.get("host", "127.0.0.1"))),
         port=int(env.get("TAWASUL_TICKET_PORT", main.get("port", 8090))),
         database_url=_database_url(
-            env.get("TAWASUL_DB_URL", str(main.get("database_url", "sqlite+aiosqlite:///var/tickets.db")))
+            env.get(
+                "TAWASUL_DB_URL",
+                str(main.get("database_url", "sqlite+aiosqlite:///var/tickets.db")),
+            )
         ),
         jurisdiction_id=str(main.get("jurisdiction_id", "")),
         default_language=str(main.get("default_language", "ar")),

@@ -122,8 +122,13 @@ async def _claim(ctx: Context, target: str, batch_size: int) -> list[Claimed]:
             )
     return [
         Claimed(
-            id=r.id, target=r.target, attempts=r.attempts, event_id=r.event_id,
-            event_type=r.type, payload=r.payload, body=event_body(r.payload),
+            id=r.id,
+            target=r.target,
+            attempts=r.attempts,
+            event_id=r.event_id,
+            event_type=r.type,
+            payload=r.payload,
+            body=event_body(r.payload),
         )
         for r in rows
     ]
@@ -269,8 +274,12 @@ def escalation_email(
 async def _smtp_send(smtp: SmtpSettings, msg: EmailMessage, limit_s: float) -> Outcome:
     try:
         refused, _ = await aiosmtplib.send(
-            msg, hostname=smtp.host, port=smtp.port, start_tls=smtp.starttls,
-            username=smtp.username, password=smtp.password if smtp.username else None,
+            msg,
+            hostname=smtp.host,
+            port=smtp.port,
+            start_tls=smtp.starttls,
+            username=smtp.username,
+            password=smtp.password if smtp.username else None,
             timeout=limit_s,
         )
     except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:

@@ -58,7 +58,11 @@ async def _recipients(conn: AsyncConnection, ticket: dict[str, Any]) -> list[dic
         reporters.c.name,
     )
     if ticket["reporter_id"] is not None:
-        me = (await conn.execute(select(*cols).where(reporters.c.id == ticket["reporter_id"]))).mappings().first()
+        me = (
+            (await conn.execute(select(*cols).where(reporters.c.id == ticket["reporter_id"])))
+            .mappings()
+            .first()
+        )
         if me:
             rows.append({"role": "reporter", **me})
     followers = await conn.execute(
@@ -70,8 +74,12 @@ async def _recipients(conn: AsyncConnection, ticket: dict[str, Any]) -> list[dic
     rows.extend({"role": "follower", **r} for r in followers.mappings())
     return [
         recipient(
-            r["role"], r["id"], r["channel"], r["channel_user_id"],
-            r["language"] or ticket["language"], r["name"],
+            r["role"],
+            r["id"],
+            r["channel"],
+            r["channel_user_id"],
+            r["language"] or ticket["language"],
+            r["name"],
         )
         for r in rows
     ]
@@ -99,14 +107,22 @@ async def emit(
         "event_id": event_id,
         "type": event_type,
         "occurred_at": iso(now),
-        "ticket": staff_ticket(ticket, ctx.settings, ticket["language"] or ctx.settings.default_language),
+        "ticket": staff_ticket(
+            ticket, ctx.settings, ticket["language"] or ctx.settings.default_language
+        ),
         "recipients": recipients if recipients is not None else await _recipients(conn, ticket),
         "data": data or {},
     }
     row_id = (
         await conn.execute(
             outbox_events.insert()
-            .values(event_id=event_id, type=event_type, ticket_id=ticket["id"], payload=payload, created_at=now)
+            .values(
+                event_id=event_id,
+                type=event_type,
+                ticket_id=ticket["id"],
+                payload=payload,
+                created_at=now,
+            )
             .returning(outbox_events.c.id)
         )
     ).scalar_one()

@@ -66,7 +66,10 @@ class FaultProxy:
     async def _forward(self, request: web.Request, body: bytes) -> web.Response:
         headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP}
         async with self.session.request(
-            request.method, self.target + request.path_qs, data=body, headers=headers,
+            request.method,
+            self.target + request.path_qs,
+            data=body,
+            headers=headers,
             allow_redirects=False,
         ) as upstream:
             payload = await upstream.read()

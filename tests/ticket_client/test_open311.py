@@ -22,8 +22,16 @@ from ticket_client.open311 import Format
 from ticket_service.config import Settings
 
 SERVICE_CODES = [
-    "pothole", "streetlight", "waste", "water_leak", "sewage", "stray_animals",
-    "building_violation", "trees_parks", "sidewalk", "other",
+    "pothole",
+    "streetlight",
+    "waste",
+    "water_leak",
+    "sewage",
+    "stray_animals",
+    "building_violation",
+    "trees_parks",
+    "sidewalk",
+    "other",
 ]
 DAMMAM = (26.4126, 50.0645)
 KHOBAR = (26.2940, 50.2170)
@@ -64,7 +72,10 @@ async def test_service_definition_lists_the_questions_in_order(o311: Open311Clie
     assert waste_type.required is False and waste_type.order == 1
     assert waste_type.description == "What kind of waste is it?"
     assert [v.key for v in waste_type.values] == [
-        "household", "construction_debris", "bulky_items", "green_waste",
+        "household",
+        "construction_debris",
+        "bulky_items",
+        "green_waste",
     ]
     assert waste_type.values[0].name == "Household waste"
     arabic = await o311.service_definition("waste", lang="ar")
@@ -74,11 +85,17 @@ async def test_service_definition_lists_the_questions_in_order(o311: Open311Clie
 async def test_create_by_form_then_fetch_by_id(o311: Open311Client, agent: TawasulClient) -> None:
     receipt = await o311.create_request(
         "waste",
-        lat=DAMMAM[0], long=DAMMAM[1],
+        lat=DAMMAM[0],
+        long=DAMMAM[1],
         description="حاوية ممتلئة منذ ثلاثة أيام\nوالروائح قوية",
-        attributes={"waste_type": ["household", "construction_debris"],
-                    "container_issue": "overflowing"},
-        first_name="Ahmed", last_name="Al-Qahtani", phone="+966500000777", account_id="citizen-77",
+        attributes={
+            "waste_type": ["household", "construction_debris"],
+            "container_issue": "overflowing",
+        },
+        first_name="Ahmed",
+        last_name="Al-Qahtani",
+        phone="+966500000777",
+        account_id="citizen-77",
         lang="en",
     )
     number = receipt.service_request_id
@@ -97,7 +114,8 @@ async def test_create_by_form_then_fetch_by_id(o311: Open311Client, agent: Tawas
 
     staff = await agent.ticket(number)
     assert staff.attributes == {
-        "waste_type": ["household", "construction_debris"], "container_issue": "overflowing",
+        "waste_type": ["household", "construction_debris"],
+        "container_issue": "overflowing",
     }
     assert staff.channel == "open311"
     assert staff.reporter is not None and staff.reporter.phone == "+966500000777"
@@ -143,7 +161,10 @@ async def test_listing_filters_and_pages(o311: Open311Client, agent: TawasulClie
 
 async def test_token_lookup_gives_the_request_id(o311: Open311Client, hub: TawasulClient) -> None:
     created = await hub.create(
-        service_code="sidewalk", lat=DAMMAM[0], long=DAMMAM[1], channel="telegram",
+        service_code="sidewalk",
+        lat=DAMMAM[0],
+        long=DAMMAM[1],
+        channel="telegram",
         reporter=Contact("telegram", "5550001"),
     )
     token = created.ticket.token
@@ -166,14 +187,17 @@ async def test_status_changes_appear_in_the_updates_feed(
     feed = await o311.updates(START - timedelta(hours=1), START + timedelta(hours=1))
     mine = [u for u in feed if u.service_request_id == number]
     assert [(u.status, u.description) for u in mine if u.description] == [
-        ("in_progress", "crew dispatched"), ("fixed", "lamp replaced"),
+        ("in_progress", "crew dispatched"),
+        ("fixed", "lamp replaced"),
     ]
     assert all(u.updated_datetime == START for u in mine)
 
 
 async def test_complaints_are_not_public(o311: Open311Client, hub: TawasulClient) -> None:
     complaint = await hub.create(
-        kind="complaint", description="the employee was rude", channel="whatsapp",
+        kind="complaint",
+        description="the employee was rude",
+        channel="whatsapp",
         reporter=Contact("whatsapp", "966500000009"),
     )
     with pytest.raises(NotFound):

@@ -236,9 +236,10 @@ async def test_connection_refused_ends_in_service_unavailable_after_every_attemp
     retry = RetryPolicy(attempts=3, backoff_base=0.1, backoff_max=1.0)
     client = TawasulClient(http, config_for(closed, "hub", retry=retry))
     started = time.monotonic()
-    with caplog.at_level(logging.WARNING, logger="ticket_client"), pytest.raises(
-        ServiceUnavailable
-    ) as caught:
+    with (
+        caplog.at_level(logging.WARNING, logger="ticket_client"),
+        pytest.raises(ServiceUnavailable) as caught,
+    ):
         await client.create(**report())
     assert isinstance(caught.value.__cause__, aiohttp.ClientConnectionError)
     assert "3 attempts" in caught.value.message

@@ -22,9 +22,7 @@ from ticket_client import (
 )
 from ticket_service.context import Context
 
-FATIMAH = Contact(
-    "whatsapp", "966500000001", name="Fatimah", phone="+966500000001", language="ar"
-)
+FATIMAH = Contact("whatsapp", "966500000001", name="Fatimah", phone="+966500000001", language="ar")
 SALEH = Contact("telegram", "770001", name="Saleh", language="en")
 DAMMAM = (26.4126, 50.0645)
 KHOBAR = (26.2940, 50.2170)
@@ -34,10 +32,16 @@ async def file_pothole(
     hub: TawasulClient, reporter: Contact = FATIMAH, at: tuple[float, float] = DAMMAM
 ) -> str:
     created = await hub.create(
-        service_code="pothole", description="حفرة عميقة", lat=at[0], long=at[1],
-        address="شارع الملك سعود، الدمام", media_urls=["https://example.org/p/1.jpg"],
-        attributes={"severity": "moderate"}, channel=reporter.channel,
-        conversation_id=f"{reporter.channel}:{reporter.channel_user_id}", language="ar",
+        service_code="pothole",
+        description="حفرة عميقة",
+        lat=at[0],
+        long=at[1],
+        address="شارع الملك سعود، الدمام",
+        media_urls=["https://example.org/p/1.jpg"],
+        attributes={"severity": "moderate"},
+        channel=reporter.channel,
+        conversation_id=f"{reporter.channel}:{reporter.channel_user_id}",
+        language="ar",
         reporter=reporter,
     )
     return created.ticket.service_request_id
@@ -45,9 +49,16 @@ async def file_pothole(
 
 async def test_create_a_report_returns_the_routed_ticket(hub: TawasulClient) -> None:
     created = await hub.create(
-        service_code="pothole", description="حفرة عميقة", lat=DAMMAM[0], long=DAMMAM[1],
-        media_urls=["https://example.org/p/1.jpg"], attributes={"severity": "moderate"},
-        channel="whatsapp", conversation_id="wa:1", language="ar", reporter=FATIMAH,
+        service_code="pothole",
+        description="حفرة عميقة",
+        lat=DAMMAM[0],
+        long=DAMMAM[1],
+        media_urls=["https://example.org/p/1.jpg"],
+        attributes={"severity": "moderate"},
+        channel="whatsapp",
+        conversation_id="wa:1",
+        language="ar",
+        reporter=FATIMAH,
     )
     assert (created.duplicate, created.replayed) == (False, False)
     ticket = created.ticket
@@ -66,7 +77,10 @@ async def test_create_a_report_returns_the_routed_ticket(hub: TawasulClient) -> 
 async def test_a_report_next_to_an_open_one_joins_it(hub: TawasulClient, ctx: Context) -> None:
     number = await file_pothole(hub)
     again = await hub.create(
-        service_code="pothole", lat=DAMMAM[0] + 0.0001, long=DAMMAM[1], channel="telegram",
+        service_code="pothole",
+        lat=DAMMAM[0] + 0.0001,
+        long=DAMMAM[1],
+        channel="telegram",
         reporter=SALEH,
     )
     assert again.duplicate is True and again.ticket.service_request_id == number
@@ -79,7 +93,9 @@ async def test_complaints_callbacks_and_inquiries_need_no_location(hub: TawasulC
     numbers = {}
     for kind in ("complaint", "callback", "inquiry"):
         created = await hub.create(
-            kind=kind, description=f"a {kind}", channel="webchat",
+            kind=kind,
+            description=f"a {kind}",
+            channel="webchat",
             reporter=Contact("webchat", "session-1"),
         )
         assert created.ticket.kind == kind and created.ticket.lat is None
@@ -156,8 +172,11 @@ async def test_status_changes_notes_and_reopen(hub: TawasulClient, agent: Tawasu
 
     full = await agent.history(number)
     assert [(h.kind, h.status) for h in full] == [
-        ("created", "open"), ("status", "in_progress"), ("status", "open"),
-        ("status", "fixed"), ("reopen", "reopen"),
+        ("created", "open"),
+        ("status", "in_progress"),
+        ("status", "open"),
+        ("status", "fixed"),
+        ("reopen", "reopen"),
     ]
     assert full[2].note == "waiting for asphalt"
     citizen = await hub.ticket_for_contact(number, FATIMAH.channel, FATIMAH.channel_user_id)
@@ -173,15 +192,22 @@ async def test_followup_is_queued_and_escalates_the_ticket(hub: TawasulClient) -
     number = await file_pothole(hub)
     key = "whatsapp:wamid.followup-1"
     followup = await hub.create_followup(
-        number, channel="whatsapp", text="لم يتواصل معي أحد", reporter=FATIMAH,
-        voicemail_url="https://example.org/v/1.ogg", idempotency_key=key,
+        number,
+        channel="whatsapp",
+        text="لم يتواصل معي أحد",
+        reporter=FATIMAH,
+        voicemail_url="https://example.org/v/1.ogg",
+        idempotency_key=key,
     )
     assert followup.service_request_id == number
     assert len(followup.reference) == 10 and followup.reference.isdigit()
     assert followup.status == "open" and followup.text == "لم يتواصل معي أحد"
     assert followup.due_datetime == START + timedelta(hours=24)
     retried = await hub.create_followup(
-        number, channel="whatsapp", text="لم يتواصل معي أحد", reporter=FATIMAH,
+        number,
+        channel="whatsapp",
+        text="لم يتواصل معي أحد",
+        reporter=FATIMAH,
         idempotency_key=key,
     )
     assert retried.reference == followup.reference
@@ -198,42 +224,59 @@ async def test_closure_survey_once_by_the_reporter(
     number = await file_pothole(hub)
     await hub.upsert_contact(SALEH)
     with pytest.raises(Conflict):  # not closed yet
-        await hub.submit_survey(number, channel="whatsapp", channel_user_id="966500000001",
-                                quality=5, speed=5)
+        await hub.submit_survey(
+            number, channel="whatsapp", channel_user_id="966500000001", quality=5, speed=5
+        )
     await agent.change_status(number, "closed", resolution="fixed")
     with pytest.raises(Forbidden):
-        await hub.submit_survey(number, channel="telegram", channel_user_id="770001",
-                                quality=1, speed=1)
+        await hub.submit_survey(
+            number, channel="telegram", channel_user_id="770001", quality=1, speed=1
+        )
     with pytest.raises(BadRequest) as out_of_range:
-        await hub.submit_survey(number, channel="whatsapp", channel_user_id="966500000001",
-                                quality=6, speed=0)
+        await hub.submit_survey(
+            number, channel="whatsapp", channel_user_id="966500000001", quality=6, speed=0
+        )
     assert {e.field for e in out_of_range.value.errors} == {"quality", "speed"}
 
     result = await hub.submit_survey(
-        number, channel="whatsapp", channel_user_id="966500000001", quality=5, speed=3,
+        number,
+        channel="whatsapp",
+        channel_user_id="966500000001",
+        quality=5,
+        speed=3,
         comment="شكراً",
     )
     assert (result.service_request_id, result.quality, result.speed) == (number, 5, 3)
     assert result.satisfied is True and result.comment == "شكراً"
     assert result.created_datetime == START
     with pytest.raises(Conflict):
-        await hub.submit_survey(number, channel="whatsapp", channel_user_id="966500000001",
-                                quality=1, speed=1)
+        await hub.submit_survey(
+            number, channel="whatsapp", channel_user_id="966500000001", quality=1, speed=1
+        )
 
 
 async def test_ratings(hub: TawasulClient) -> None:
     number = await file_pothole(hub)
     rating = await hub.add_rating(
-        kind="agent_service", score=4, conversation_id="wa:1", channel="whatsapp",
-        agent_id="agent-7", service_request_id=number,
+        kind="agent_service",
+        score=4,
+        conversation_id="wa:1",
+        channel="whatsapp",
+        agent_id="agent-7",
+        service_request_id=number,
     )
     assert (rating.kind, rating.score, rating.agent_id) == ("agent_service", 4, "agent-7")
     assert rating.service_request_id == number and rating.rating_id
     with pytest.raises(BadRequest):
         await hub.add_rating(kind="answer", score=9, conversation_id="wa:1", channel="whatsapp")
     with pytest.raises(NotFound):
-        await hub.add_rating(kind="answer", score=3, conversation_id="wa:1", channel="whatsapp",
-                             service_request_id="123456789")
+        await hub.add_rating(
+            kind="answer",
+            score=3,
+            conversation_id="wa:1",
+            channel="whatsapp",
+            service_request_id="123456789",
+        )
 
 
 async def test_kpis_json_and_csv(
@@ -242,8 +285,9 @@ async def test_kpis_json_and_csv(
     dammam = await file_pothole(hub)
     await file_pothole(hub, SALEH, KHOBAR)
     await agent.change_status(dammam, "closed", resolution="fixed")
-    await hub.submit_survey(dammam, channel="whatsapp", channel_user_id="966500000001",
-                            quality=4, speed=4)
+    await hub.submit_survey(
+        dammam, channel="whatsapp", channel_user_id="966500000001", quality=4, speed=4
+    )
     await hub.add_rating(kind="agent_service", score=5, conversation_id="c", channel="whatsapp")
     await hub.add_rating(kind="agent_service", score=2, conversation_id="d", channel="whatsapp")
 

@@ -13,12 +13,18 @@ Client = TestClient[web.Request, web.Application]
 
 # Citizens, as the hub knows them.
 SARA = {
-    "channel": "whatsapp", "channel_user_id": "966500000001", "name": "سارة القحطاني",
-    "phone": "+966500000001", "language": "ar",
+    "channel": "whatsapp",
+    "channel_user_id": "966500000001",
+    "name": "سارة القحطاني",
+    "phone": "+966500000001",
+    "language": "ar",
 }
 OMAR = {
-    "channel": "telegram", "channel_user_id": "70001", "name": "Omar Haddad",
-    "phone": "+966500000002", "language": "en",
+    "channel": "telegram",
+    "channel_user_id": "70001",
+    "name": "Omar Haddad",
+    "phone": "+966500000002",
+    "language": "en",
 }
 DAMMAM = (26.4126, 50.0645)
 
@@ -29,15 +35,23 @@ def contact_of(person: dict[str, str]) -> dict[str, str]:
 
 def report(**overrides: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "service_code": "pothole", "description": "حفرة كبيرة أمام المدرسة",
-        "lat": DAMMAM[0], "long": DAMMAM[1], "channel": "whatsapp", "reporter": SARA,
+        "service_code": "pothole",
+        "description": "حفرة كبيرة أمام المدرسة",
+        "lat": DAMMAM[0],
+        "long": DAMMAM[1],
+        "channel": "whatsapp",
+        "reporter": SARA,
     }
     body.update(overrides)
     return body
 
 
 async def call(
-    client: Client, method: str, path: str, role: str | None = "hub", body: Any = None,
+    client: Client,
+    method: str,
+    path: str,
+    role: str | None = "hub",
+    body: Any = None,
     headers: dict[str, str] | None = None,
 ) -> tuple[int, Any]:
     """(status, decoded JSON body)."""
@@ -50,7 +64,11 @@ async def call(
 
 
 async def file(
-    client: Client, body: dict[str, Any] | None = None, *, role: str = "hub", expect: int = 201,
+    client: Client,
+    body: dict[str, Any] | None = None,
+    *,
+    role: str = "hub",
+    expect: int = 201,
     headers: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """POST /api/v1/requests → the response body (``ticket``, ``duplicate``, ``replayed``)."""
@@ -65,7 +83,12 @@ async def number_of(client: Client, body: dict[str, Any] | None = None) -> str:
 
 
 async def move(
-    client: Client, number: str, status: str, *, role: str = "agent", expect: int = 200,
+    client: Client,
+    number: str,
+    status: str,
+    *,
+    role: str = "agent",
+    expect: int = 200,
     **extra: Any,
 ) -> Any:
     code, data = await call(

@@ -60,7 +60,9 @@ def backend(request: pytest.FixtureRequest) -> str:
     return str(getattr(request, "param", "sqlite"))
 
 
-async def fresh_database_url(backend: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+async def fresh_database_url(
+    backend: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> str:
     """An empty database of the given backend, for this test only."""
     if backend == "sqlite":
         return f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db')}/tickets.db"
@@ -75,7 +77,9 @@ async def fresh_database_url(backend: str, request: pytest.FixtureRequest, tmp_p
 
 
 @pytest.fixture
-async def db(backend: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Database]:
+async def db(
+    backend: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Database]:
     database = Database(await fresh_database_url(backend, request, tmp_path_factory))
     await upgrade(database.engine)
     yield database

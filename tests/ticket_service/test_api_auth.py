@@ -18,25 +18,40 @@ SURVEY = {**contact_of(SARA), "quality": 4, "speed": 4}
 # only) are covered in test_api_requests.
 ENDPOINTS: list[tuple[str, str, Any, tuple[str, ...]]] = [
     ("POST", "/api/v1/requests", {"kind": "inquiry", "channel": "webchat"}, ("hub", "agent")),
-    ("GET", f"/api/v1/requests/{{open}}?{SARA_QUERY}", None,
-     ("hub", "agent", "supervisor", "satisfaction")),
+    (
+        "GET",
+        f"/api/v1/requests/{{open}}?{SARA_QUERY}",
+        None,
+        ("hub", "agent", "supervisor", "satisfaction"),
+    ),
     ("GET", "/api/v1/requests/{open}/history", None, ("agent", "supervisor", "satisfaction")),
     ("POST", "/api/v1/requests/{open}/status", {"status": "in_progress"}, ("agent", "supervisor")),
     ("POST", "/api/v1/requests/{closed}/reopen", {"note": "still broken"}, ("agent", "supervisor")),
-    ("POST", "/api/v1/requests/{open}/followups",
-     {"channel": "whatsapp", "reporter": contact_of(SARA)}, ("hub", "agent")),
+    (
+        "POST",
+        "/api/v1/requests/{open}/followups",
+        {"channel": "whatsapp", "reporter": contact_of(SARA)},
+        ("hub", "agent"),
+    ),
     ("GET", "/api/v1/followups?status=open", None, ("satisfaction", "supervisor")),
     ("POST", "/api/v1/followups/{ref}/contact", {"note": "called"}, ("satisfaction",)),
     ("POST", "/api/v1/followups/{ref}/close", {"outcome": "resolved"}, ("satisfaction",)),
     ("POST", "/api/v1/requests/{closed}/survey", SURVEY, ("hub",)),
-    ("POST", "/api/v1/ratings",
-     {"kind": "answer", "score": 5, "conversation_id": "c1", "channel": "webchat"},
-     ("hub", "agent")),
+    (
+        "POST",
+        "/api/v1/ratings",
+        {"kind": "answer", "score": 5, "conversation_id": "c1", "channel": "webchat"},
+        ("hub", "agent"),
+    ),
     ("POST", "/api/v1/escalations/run", {}, ()),
     ("GET", f"/api/v1/contacts/tickets?{SARA_QUERY}", None, ("hub", "agent")),
     ("POST", "/api/v1/contacts", {"channel": "telegram", "channel_user_id": "1"}, ("hub", "agent")),
-    ("POST", "/api/v1/contacts/verify",
-     {"channel": "telegram", "channel_user_id": "1", "phone": "+966500000009"}, ("hub", "agent")),
+    (
+        "POST",
+        "/api/v1/contacts/verify",
+        {"channel": "telegram", "channel_user_id": "1", "phone": "+966500000009"},
+        ("hub", "agent"),
+    ),
 ]
 
 
@@ -44,18 +59,34 @@ ENDPOINTS: list[tuple[str, str, Any, tuple[str, ...]]] = [
 async def seeded(client: Client) -> dict[str, str]:
     """An open and a closed ticket filed by SARA, and a follow-up on the open one."""
     open_no = await number_of(client)
-    closed_no = await number_of(client, {"service_code": "waste", "lat": 26.43, "long": 50.07,
-                                         "channel": "whatsapp", "reporter": SARA})
+    closed_no = await number_of(
+        client,
+        {
+            "service_code": "waste",
+            "lat": 26.43,
+            "long": 50.07,
+            "channel": "whatsapp",
+            "reporter": SARA,
+        },
+    )
     await move(client, closed_no, "closed", resolution="fixed")
-    _, fu = await call(client, "POST", f"/api/v1/requests/{open_no}/followups", "agent",
-                       {"channel": "voice"})
+    _, fu = await call(
+        client, "POST", f"/api/v1/requests/{open_no}/followups", "agent", {"channel": "voice"}
+    )
     return {"open": open_no, "closed": closed_no, "ref": fu["reference"]}
 
 
-@pytest.mark.parametrize(("method", "path", "body", "allowed"), ENDPOINTS,
-                         ids=[f"{m} {p.split('?')[0]}" for m, p, _, _ in ENDPOINTS])
+@pytest.mark.parametrize(
+    ("method", "path", "body", "allowed"),
+    ENDPOINTS,
+    ids=[f"{m} {p.split('?')[0]}" for m, p, _, _ in ENDPOINTS],
+)
 async def test_role_checks(
-    client: Client, seeded: dict[str, str], method: str, path: str, body: Any,
+    client: Client,
+    seeded: dict[str, str],
+    method: str,
+    path: str,
+    body: Any,
     allowed: tuple[str, ...],
 ) -> None:
     url = path.format(**seeded)

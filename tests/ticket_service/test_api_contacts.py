@@ -23,8 +23,11 @@ async def test_verified_phone_links_whatsapp_and_telegram_for_my_reports(client:
     assert await my_tickets(client, TELEGRAM) == []  # an unverified claim links nothing
 
     for person in (SARA, TELEGRAM):
-        body = {"channel": person["channel"], "channel_user_id": person["channel_user_id"],
-                "phone": PHONE}
+        body = {
+            "channel": person["channel"],
+            "channel_user_id": person["channel_user_id"],
+            "phone": PHONE,
+        }
         code, data = await call(client, "POST", "/api/v1/contacts/verify", "hub", body)
         assert code == 200, data
     assert data["linked_identities"] == [{"channel": "whatsapp", "channel_user_id": "966500000001"}]
@@ -33,11 +36,13 @@ async def test_verified_phone_links_whatsapp_and_telegram_for_my_reports(client:
     # someone else claiming the same phone without verification sees nothing
     await call(client, "POST", "/api/v1/contacts", "hub", IMPOSTOR)
     assert await my_tickets(client, IMPOSTOR) == []
-    code, _ = await call(client, "GET",
-                         f"/api/v1/requests/{number}?channel=telegram&channel_user_id=70666", "hub")
+    code, _ = await call(
+        client, "GET", f"/api/v1/requests/{number}?channel=telegram&channel_user_id=70666", "hub"
+    )
     assert code == 404
-    code, _ = await call(client, "GET",
-                         f"/api/v1/requests/{number}?channel=telegram&channel_user_id=70042", "hub")
+    code, _ = await call(
+        client, "GET", f"/api/v1/requests/{number}?channel=telegram&channel_user_id=70042", "hub"
+    )
     assert code == 200
 
 
@@ -50,7 +55,9 @@ async def test_my_reports_are_newest_first_without_personal_data(
     second = (await file(client, report(service_code="streetlight")))["ticket"]
     assert await my_tickets(client, SARA) == [second["service_request_id"], first]
     code, data = await call(
-        client, "GET", "/api/v1/contacts/tickets?channel=whatsapp&channel_user_id=966500000001",
+        client,
+        "GET",
+        "/api/v1/contacts/tickets?channel=whatsapp&channel_user_id=966500000001",
         "hub",
     )
     assert code == 200
@@ -63,24 +70,41 @@ async def test_contact_inputs_are_checked(client: Client) -> None:
     assert code == 400 and "channel_user_id: required" in descriptions(errors)
     code, errors = await call(client, "POST", "/api/v1/contacts", "hub", {"channel": "whatsapp"})
     assert code == 400 and "channel_user_id: required" in descriptions(errors)
-    code, errors = await call(client, "POST", "/api/v1/contacts/verify", "hub",
-                              {"channel": "whatsapp", "channel_user_id": "1"})
+    code, errors = await call(
+        client,
+        "POST",
+        "/api/v1/contacts/verify",
+        "hub",
+        {"channel": "whatsapp", "channel_user_id": "1"},
+    )
     assert code == 400 and "verified phone or email" in descriptions(errors)
-    code, errors = await call(client, "POST", "/api/v1/contacts/verify", "hub",
-                              {"channel": "email", "channel_user_id": "a@x", "email": "not-mail"})
+    code, errors = await call(
+        client,
+        "POST",
+        "/api/v1/contacts/verify",
+        "hub",
+        {"channel": "email", "channel_user_id": "a@x", "email": "not-mail"},
+    )
     assert code == 400 and "email: not an e-mail address" in descriptions(errors)
-    code, errors = await call(client, "GET",
-                              "/api/v1/contacts/tickets?channel=a&channel_user_id=b%00c", "hub")
+    code, errors = await call(
+        client, "GET", "/api/v1/contacts/tickets?channel=a&channel_user_id=b%00c", "hub"
+    )
     assert code == 400 and "NUL" in descriptions(errors)
 
 
 async def test_a_later_call_never_blanks_what_is_known(client: Client) -> None:
     await number_of(client)
-    await call(client, "POST", "/api/v1/contacts", "hub",
-               {"channel": "whatsapp", "channel_user_id": "966500000001", "language": "en"})
+    await call(
+        client,
+        "POST",
+        "/api/v1/contacts",
+        "hub",
+        {"channel": "whatsapp", "channel_user_id": "966500000001", "language": "en"},
+    )
     ticket = (await file(client, report(service_code="waste")))["ticket"]
-    code, data = await call(client, "GET", f"/api/v1/requests/{ticket['service_request_id']}",
-                            "agent")
+    code, data = await call(
+        client, "GET", f"/api/v1/requests/{ticket['service_request_id']}", "agent"
+    )
     assert code == 200
     assert data["reporter"]["name"] == SARA["name"] and data["reporter"]["phone"] == SARA["phone"]
     assert data["reporter"]["language"] == "ar"  # the report's own reporter data says ar

@@ -11,8 +11,13 @@ from .conftest import BOTH_BACKENDS
 
 
 def survey(person: dict[str, str] = SARA, **extra: Any) -> dict[str, Any]:
-    return {**contact_of(person), "quality": 5, "speed": 4, "comment": "شكراً، تم الإصلاح بسرعة",
-            **extra}
+    return {
+        **contact_of(person),
+        "quality": 5,
+        "speed": 4,
+        "comment": "شكراً، تم الإصلاح بسرعة",
+        **extra,
+    }
 
 
 @BOTH_BACKENDS
@@ -31,8 +36,11 @@ async def test_the_reporter_answers_the_survey_once_after_closure(client: Client
     code, data = await call(client, "POST", path, "hub", survey())
     assert code == 201, data
     assert data == {
-        "service_request_id": number, "quality": 5, "speed": 4,
-        "comment": "شكراً، تم الإصلاح بسرعة", "satisfied": True,
+        "service_request_id": number,
+        "quality": 5,
+        "speed": 4,
+        "comment": "شكراً، تم الإصلاح بسرعة",
+        "satisfied": True,
         "created_datetime": "2026-03-01T09:00:00Z",
     }
     code, errors = await call(client, "POST", path, "hub", survey(quality=1, speed=1))
@@ -65,8 +73,12 @@ async def test_survey_answers_out_of_range_are_400(
 
 
 async def test_only_reports_have_a_survey(client: Client) -> None:
-    body = {"kind": "inquiry", "description": "متى تفتح البلدية؟", "channel": "whatsapp",
-            "reporter": SARA}
+    body = {
+        "kind": "inquiry",
+        "description": "متى تفتح البلدية؟",
+        "channel": "whatsapp",
+        "reporter": SARA,
+    }
     _, data = await call(client, "POST", "/api/v1/requests", "hub", body)
     number = data["ticket"]["service_request_id"]
     await move(client, number, "closed", resolution="fixed")
@@ -76,8 +88,13 @@ async def test_only_reports_have_a_survey(client: Client) -> None:
 
 @pytest.mark.parametrize("score", [1, 2, 3, 4, 5])
 async def test_ratings_one_to_five_are_stored(client: Client, score: int) -> None:
-    body = {"kind": "agent_service", "score": score, "conversation_id": "whatsapp:966500000001",
-            "agent_id": "agent-17", "channel": "whatsapp"}
+    body = {
+        "kind": "agent_service",
+        "score": score,
+        "conversation_id": "whatsapp:966500000001",
+        "agent_id": "agent-17",
+        "channel": "whatsapp",
+    }
     code, data = await call(client, "POST", "/api/v1/ratings", "agent", body)
     assert code == 201, data
     assert data["score"] == score and data["kind"] == "agent_service"
@@ -87,12 +104,18 @@ async def test_ratings_one_to_five_are_stored(client: Client, score: int) -> Non
 @BOTH_BACKENDS
 async def test_a_rating_can_name_its_ticket(client: Client) -> None:
     number = await number_of(client)
-    body = {"kind": "answer", "score": 4, "conversation_id": "c1", "channel": "webchat",
-            "service_request_id": number}
+    body = {
+        "kind": "answer",
+        "score": 4,
+        "conversation_id": "c1",
+        "channel": "webchat",
+        "service_request_id": number,
+    }
     code, data = await call(client, "POST", "/api/v1/ratings", "hub", body)
     assert code == 201 and data["service_request_id"] == number
-    code, _ = await call(client, "POST", "/api/v1/ratings", "hub",
-                         {**body, "service_request_id": "123456789"})
+    code, _ = await call(
+        client, "POST", "/api/v1/ratings", "hub", {**body, "service_request_id": "123456789"}
+    )
     assert code == 404
 
 

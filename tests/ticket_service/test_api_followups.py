@@ -14,9 +14,12 @@ VOICEMAIL = "https://media.example.sa/voicemail/8812.wav"
 
 
 def followup_body(person: dict[str, str] = SARA, **extra: object) -> dict[str, object]:
-    return {"channel": person["channel"], "text": "لم يتواصل معي أحد منذ أسبوع",
-            "reporter": {"channel": person["channel"],
-                         "channel_user_id": person["channel_user_id"]}, **extra}
+    return {
+        "channel": person["channel"],
+        "text": "لم يتواصل معي أحد منذ أسبوع",
+        "reporter": {"channel": person["channel"], "channel_user_id": person["channel_user_id"]},
+        **extra,
+    }
 
 
 async def _queue(client: Client, status: str) -> list[str]:
@@ -39,8 +42,13 @@ async def test_a_followup_is_queued_for_satisfaction_and_escalates_the_ticket(
     clock.advance(timedelta(hours=5))
     assert await _level(client, number) == 0
 
-    code, fu = await call(client, "POST", f"/api/v1/requests/{number}/followups", "hub",
-                          followup_body(voicemail_url=VOICEMAIL))
+    code, fu = await call(
+        client,
+        "POST",
+        f"/api/v1/requests/{number}/followups",
+        "hub",
+        followup_body(voicemail_url=VOICEMAIL),
+    )
     assert code == 201, fu
     assert len(fu["reference"]) == 10 and fu["reference"].isdigit()
     assert fu["service_request_id"] == number
@@ -51,20 +59,35 @@ async def test_a_followup_is_queued_for_satisfaction_and_escalates_the_ticket(
     assert await _level(client, number) == 1
     assert fu["reference"] in await _queue(client, "open")
 
-    code, data = await call(client, "POST", f"/api/v1/followups/{fu['reference']}/contact",
-                            "satisfaction", {"note": "اتصلنا بالمواطنة ووعدناها بالإصلاح"})
+    code, data = await call(
+        client,
+        "POST",
+        f"/api/v1/followups/{fu['reference']}/contact",
+        "satisfaction",
+        {"note": "اتصلنا بالمواطنة ووعدناها بالإصلاح"},
+    )
     assert code == 200 and data["status"] == "contacted"
     assert fu["reference"] in await _queue(client, "contacted")
 
-    code, data = await call(client, "POST", f"/api/v1/followups/{fu['reference']}/close",
-                            "satisfaction", {"outcome": "resolved", "note": "تم الإصلاح"})
+    code, data = await call(
+        client,
+        "POST",
+        f"/api/v1/followups/{fu['reference']}/close",
+        "satisfaction",
+        {"outcome": "resolved", "note": "تم الإصلاح"},
+    )
     assert code == 200
     assert data["status"] == "closed" and data["outcome"] == "resolved"
     assert fu["reference"] not in await _queue(client, "open")
     assert fu["reference"] in await _queue(client, "closed")
 
-    code, data = await call(client, "POST", f"/api/v1/followups/{fu['reference']}/close",
-                            "satisfaction", {"outcome": "resolved"})
+    code, data = await call(
+        client,
+        "POST",
+        f"/api/v1/followups/{fu['reference']}/close",
+        "satisfaction",
+        {"outcome": "resolved"},
+    )
     assert code == 409 and "already closed" in descriptions(data)
 
     code, data = await call(client, "GET", f"/api/v1/requests/{number}/history", "supervisor")
@@ -101,26 +124,35 @@ async def test_the_hub_files_only_for_the_reporter_or_a_follower(client: Client)
 async def test_bad_followup_inputs(client: Client) -> None:
     number = await number_of(client)
     path = f"/api/v1/requests/{number}/followups"
-    code, errors = await call(client, "POST", path, "hub",
-                              followup_body(voicemail_url="javascript:alert(1)"))
+    code, errors = await call(
+        client, "POST", path, "hub", followup_body(voicemail_url="javascript:alert(1)")
+    )
     assert code == 400 and "voicemail_url" in descriptions(errors)
-    code, _ = await call(client, "POST", "/api/v1/requests/123456789/followups", "agent",
-                         {"channel": "voice"})
+    code, _ = await call(
+        client, "POST", "/api/v1/requests/123456789/followups", "agent", {"channel": "voice"}
+    )
     assert code == 404
     code, errors = await call(client, "GET", "/api/v1/followups?status=lost", "satisfaction")
     assert code == 400 and "status: must be one of" in descriptions(errors)
     code, errors = await call(client, "GET", "/api/v1/followups?page_size=0", "satisfaction")
     assert code == 400 and "page_size" in descriptions(errors)
-    code, _ = await call(client, "POST", "/api/v1/followups/1234567890/contact", "satisfaction",
-                         {"note": "x"})
+    code, _ = await call(
+        client, "POST", "/api/v1/followups/1234567890/contact", "satisfaction", {"note": "x"}
+    )
     assert code == 404
 
     _, fu = await call(client, "POST", path, "hub", followup_body())
-    code, errors = await call(client, "POST", f"/api/v1/followups/{fu['reference']}/close",
-                              "satisfaction", {"outcome": "forgotten"})
+    code, errors = await call(
+        client,
+        "POST",
+        f"/api/v1/followups/{fu['reference']}/close",
+        "satisfaction",
+        {"outcome": "forgotten"},
+    )
     assert code == 400 and "outcome: must be one of" in descriptions(errors)
-    code, errors = await call(client, "POST", f"/api/v1/followups/{fu['reference']}/contact",
-                              "satisfaction", {})
+    code, errors = await call(
+        client, "POST", f"/api/v1/followups/{fu['reference']}/contact", "satisfaction", {}
+    )
     assert code == 400 and "note: required" in descriptions(errors)
 
 
@@ -128,8 +160,9 @@ async def test_the_queue_pages_oldest_due_first(client: Client, clock: FakeClock
     number = await number_of(client)
     refs = []
     for _ in range(3):
-        _, fu = await call(client, "POST", f"/api/v1/requests/{number}/followups", "hub",
-                           followup_body())
+        _, fu = await call(
+            client, "POST", f"/api/v1/requests/{number}/followups", "hub", followup_body()
+        )
         refs.append(fu["reference"])
         clock.advance(timedelta(minutes=10))
     code, data = await call(client, "GET", "/api/v1/followups?page=1&page_size=2", "supervisor")

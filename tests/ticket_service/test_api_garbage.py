@@ -13,21 +13,53 @@ from .api_support import SARA, Client, call, contact_of, move, number_of
 from .conftest import BOTH_BACKENDS, KEYS
 
 FIELDS = (
-    "kind", "service_code", "description", "lat", "long", "address", "address_string",
-    "media_urls", "attributes", "channel", "conversation_id", "language", "agent_id", "reporter",
-    "status", "resolution", "note", "internal", "text", "voicemail_url", "attachment_url",
-    "channel_user_id", "quality", "speed", "comment", "score", "service_request_id", "outcome",
-    "phone", "email", "name", "phone_verified", "email_verified",
+    "kind",
+    "service_code",
+    "description",
+    "lat",
+    "long",
+    "address",
+    "address_string",
+    "media_urls",
+    "attributes",
+    "channel",
+    "conversation_id",
+    "language",
+    "agent_id",
+    "reporter",
+    "status",
+    "resolution",
+    "note",
+    "internal",
+    "text",
+    "voicemail_url",
+    "attachment_url",
+    "channel_user_id",
+    "quality",
+    "speed",
+    "comment",
+    "score",
+    "service_request_id",
+    "outcome",
+    "phone",
+    "email",
+    "name",
+    "phone_verified",
+    "email_verified",
 )
 scalars = (
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(max_size=40)
     | st.sampled_from(["", "closed", "fixed", "report", "pothole", "resolved", "https://x.sa/a"])
 )
 json_values = st.recursive(
     scalars,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner,
-                                                               max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4)
+    ),
     max_leaves=12,
 )
 # Bodies that use our field names (so validation runs deep) with any JSON value in them.
@@ -35,11 +67,22 @@ keyed = st.fixed_dictionaries({}, optional={field: json_values for field in FIEL
     lambda d: {**d, "reporter": d["reporter"]} if "reporter" in d else d
 )
 reporter_like = st.fixed_dictionaries(
-    {}, optional={field: json_values for field in ("channel", "channel_user_id", "name", "phone",
-                                                    "email", "language", "phone_verified")}
+    {},
+    optional={
+        field: json_values
+        for field in (
+            "channel",
+            "channel_user_id",
+            "name",
+            "phone",
+            "email",
+            "language",
+            "phone_verified",
+        )
+    },
 )
-bodies = json_values | keyed | keyed.flatmap(
-    lambda d: reporter_like.map(lambda r: {**d, "reporter": r})
+bodies = (
+    json_values | keyed | keyed.flatmap(lambda d: reporter_like.map(lambda r: {**d, "reporter": r}))
 )
 
 ENDPOINTS = [
@@ -62,11 +105,24 @@ FUZZ = settings(
 @pytest.fixture
 async def seeded(client: Client) -> dict[str, str]:
     open_no = await number_of(client)
-    closed_no = await number_of(client, {"service_code": "waste", "lat": 26.43, "long": 50.07,
-                                         "channel": "whatsapp", "reporter": SARA})
+    closed_no = await number_of(
+        client,
+        {
+            "service_code": "waste",
+            "lat": 26.43,
+            "long": 50.07,
+            "channel": "whatsapp",
+            "reporter": SARA,
+        },
+    )
     await move(client, closed_no, "closed", resolution="fixed")
-    _, fu = await call(client, "POST", f"/api/v1/requests/{open_no}/followups", "hub",
-                       {"channel": "whatsapp", "reporter": contact_of(SARA)})
+    _, fu = await call(
+        client,
+        "POST",
+        f"/api/v1/requests/{open_no}/followups",
+        "hub",
+        {"channel": "whatsapp", "reporter": contact_of(SARA)},
+    )
     return {"open": open_no, "closed": closed_no, "ref": fu["reference"]}
 
 
@@ -87,6 +143,9 @@ async def test_random_json_bodies_never_cause_a_5xx(
 @FUZZ
 @given(raw=st.binary(max_size=200))
 async def test_random_bytes_never_cause_a_5xx(client: Client, raw: bytes) -> None:
-    resp = await client.post("/api/v1/requests", data=raw,
-                             headers={"X-Api-Key": KEYS["hub"], "Content-Type": "application/json"})
+    resp = await client.post(
+        "/api/v1/requests",
+        data=raw,
+        headers={"X-Api-Key": KEYS["hub"], "Content-Type": "application/json"},
+    )
     assert resp.status < 500, raw

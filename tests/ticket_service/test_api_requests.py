@@ -56,8 +56,12 @@ async def test_a_report_gets_a_number_a_route_and_an_sla(client: Client) -> None
 async def test_other_kinds_need_no_location_and_default_to_service_other(
     client: Client, kind: str
 ) -> None:
-    body = {"kind": kind, "description": "الموظف لم يرد على اتصالي", "channel": "whatsapp",
-            "reporter": SARA}
+    body = {
+        "kind": kind,
+        "description": "الموظف لم يرد على اتصالي",
+        "channel": "whatsapp",
+        "reporter": SARA,
+    }
     ticket = (await file(client, body))["ticket"]
     assert ticket["kind"] == kind
     assert ticket["service_code"] == "other"
@@ -67,8 +71,14 @@ async def test_other_kinds_need_no_location_and_default_to_service_other(
 
 @BOTH_BACKENDS
 async def test_a_complaint_never_appears_in_the_public_open311_listing(client: Client) -> None:
-    complaint = {"kind": "complaint", "description": "معاملة سيئة من الموظف", "channel": "whatsapp",
-                 "reporter": SARA, "lat": 26.4126, "long": 50.0645}
+    complaint = {
+        "kind": "complaint",
+        "description": "معاملة سيئة من الموظف",
+        "channel": "whatsapp",
+        "reporter": SARA,
+        "lat": 26.4126,
+        "long": 50.0645,
+    }
     complaint_no = (await file(client, complaint))["ticket"]["service_request_id"]
     report_no = await number_of(client, report(lat=26.4200))
 
@@ -122,7 +132,8 @@ async def test_an_unknown_service_is_404(client: Client) -> None:
 )
 async def test_a_body_that_is_not_a_json_object_is_400(client: Client, raw: bytes) -> None:
     resp = await client.post(
-        "/api/v1/requests", data=raw,
+        "/api/v1/requests",
+        data=raw,
         headers={"X-Api-Key": "test-hub-key", "Content-Type": "application/json"},
     )
     assert resp.status == 400
@@ -177,8 +188,11 @@ async def test_sixty_metres_away_or_another_service_is_a_new_ticket(
     assert 55 < haversine_m(26.4126, 50.0645, lat_60m, 50.0645) < 65
     far = await file(client, report(lat=lat_60m, reporter=OMAR))
     other_service = await file(client, report(service_code="streetlight", reporter=OMAR))
-    numbers = {first, far["ticket"]["service_request_id"],
-               other_service["ticket"]["service_request_id"]}
+    numbers = {
+        first,
+        far["ticket"]["service_request_id"],
+        other_service["ticket"]["service_request_id"],
+    }
     assert len(numbers) == 3
     assert far["duplicate"] is False and other_service["duplicate"] is False
     assert await _count_tickets(ctx) == 3
@@ -233,8 +247,9 @@ async def test_each_service_goes_to_its_catalogue_department(
 async def test_open_in_progress_closed_with_notes_and_full_history(client: Client) -> None:
     number = await number_of(client)
     await move(client, number, "in_progress", note="الفرقة في الطريق")
-    closed = await move(client, number, "closed", resolution="fixed", note="تم ردم الحفرة",
-                        role="supervisor")
+    closed = await move(
+        client, number, "closed", resolution="fixed", note="تم ردم الحفرة", role="supervisor"
+    )
     assert closed["ticket"]["status"] == "closed"
     assert closed["ticket"]["extended_status"] == "fixed"
     assert closed["ticket"]["status_notes"] == "تم ردم الحفرة"
@@ -266,8 +281,13 @@ async def test_reopen_and_invalid_moves(client: Client) -> None:
     conflict = await move(client, number, "in_progress", expect=409)
     assert "cannot go from closed to in_progress" in descriptions(conflict)
 
-    code, data = await call(client, "POST", f"/api/v1/requests/{number}/reopen", "agent",
-                            {"note": "المواطن أفاد أن المشكلة مستمرة"})
+    code, data = await call(
+        client,
+        "POST",
+        f"/api/v1/requests/{number}/reopen",
+        "agent",
+        {"note": "المواطن أفاد أن المشكلة مستمرة"},
+    )
     assert code == 200
     assert data["ticket"]["status"] == "open" and data["ticket"]["resolution"] is None
     await move(client, number, "closed", resolution="fixed")
@@ -277,8 +297,9 @@ async def test_an_unknown_or_malformed_number_is_404(client: Client) -> None:
     for number in ("123456789", "abc", "1" * 40):
         status, _ = await call(client, "GET", f"/api/v1/requests/{number}", "agent")
         assert status == 404
-        status, _ = await call(client, "POST", f"/api/v1/requests/{number}/status", "agent",
-                               {"status": "in_progress"})
+        status, _ = await call(
+            client, "POST", f"/api/v1/requests/{number}/status", "agent", {"status": "in_progress"}
+        )
         assert status == 404
 
 
@@ -300,8 +321,9 @@ async def test_the_hub_sees_only_the_contacts_own_ticket_without_personal_data(
 ) -> None:
     number = await number_of(client)
     await move(client, number, "in_progress", note="سيتم الإصلاح غداً")
-    await move(client, number, "in_progress", note="internal: contractor X is late",
-               expect=409)  # same state is not a move
+    await move(
+        client, number, "in_progress", note="internal: contractor X is late", expect=409
+    )  # same state is not a move
     await move(client, number, "open", note="contractor X is late", internal=True)
 
     status, data = await hub_view(client, number, SARA)
@@ -326,8 +348,12 @@ async def test_the_hub_must_name_the_contact(client: Client) -> None:
 
 
 async def test_complaints_are_hidden_from_agents_but_not_from_satisfaction(client: Client) -> None:
-    body = {"kind": "complaint", "description": "الموظف كان غير مهذب", "channel": "whatsapp",
-            "reporter": SARA}
+    body = {
+        "kind": "complaint",
+        "description": "الموظف كان غير مهذب",
+        "channel": "whatsapp",
+        "reporter": SARA,
+    }
     number = (await file(client, body))["ticket"]["service_request_id"]
     for role in ("agent",):
         status, _ = await call(client, "GET", f"/api/v1/requests/{number}", role)

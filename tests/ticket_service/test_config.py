@@ -38,7 +38,11 @@ def test_defaults_need_no_configuration() -> None:
 
 
 def test_api_keys_come_from_the_environment() -> None:
-    assert parse_api_keys("hub=a1, agent=b2,agent=b3") == {"a1": Role.HUB, "b2": Role.AGENT, "b3": Role.AGENT}
+    assert parse_api_keys("hub=a1, agent=b2,agent=b3") == {
+        "a1": Role.HUB,
+        "b2": Role.AGENT,
+        "b3": Role.AGENT,
+    }
     with pytest.raises(ConfigError, match="unknown role"):
         parse_api_keys("boss=x")
     with pytest.raises(ConfigError):
@@ -52,9 +56,15 @@ def test_subscribers_without_a_secret_are_refused() -> None:
 
 def test_a_service_with_an_unknown_department_is_refused(tmp_path: Path) -> None:
     for name in ("tawasul.yml", "municipalities.yml"):
-        (tmp_path / name).write_text((REPO_ROOT / "settings" / name).read_text(encoding="utf-8"), encoding="utf-8")
-    catalogue = yaml.safe_load((REPO_ROOT / "settings" / "catalogue.yml").read_text(encoding="utf-8"))
+        (tmp_path / name).write_text(
+            (REPO_ROOT / "settings" / name).read_text(encoding="utf-8"), encoding="utf-8"
+        )
+    catalogue = yaml.safe_load(
+        (REPO_ROOT / "settings" / "catalogue.yml").read_text(encoding="utf-8")
+    )
     catalogue["services"][0]["department"] = "nowhere"
-    (tmp_path / "catalogue.yml").write_text(yaml.safe_dump(catalogue, allow_unicode=True), encoding="utf-8")
+    (tmp_path / "catalogue.yml").write_text(
+        yaml.safe_dump(catalogue, allow_unicode=True), encoding="utf-8"
+    )
     with pytest.raises(ConfigError, match="unknown department 'nowhere'"):
         load_settings(settings_dir=tmp_path, env={})

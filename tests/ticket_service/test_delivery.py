@@ -168,8 +168,14 @@ async def _report(
     ctx: Context, *, lat: float = DAMMAM[0], service: str = "pothole", contact: Contact = CITIZEN
 ) -> dict[str, Any]:
     new = tickets.NewTicket(
-        kind=Kind.REPORT, service_code=service, channel="whatsapp",
-        description="حفرة كبيرة في الشارع", lat=lat, long=DAMMAM[1], contact=contact, language="ar",
+        kind=Kind.REPORT,
+        service_code=service,
+        channel="whatsapp",
+        description="حفرة كبيرة في الشارع",
+        lat=lat,
+        long=DAMMAM[1],
+        contact=contact,
+        language="ar",
     )
     return (await tickets.create(ctx, new)).ticket
 
@@ -201,8 +207,18 @@ def test_verify_accepts_only_the_exact_body_under_the_same_secret() -> None:
 
 @pytest.mark.parametrize(
     "header",
-    [None, "", "sha256=", "sha1=" + "0" * 40, "0" * 64, "sha256=" + "z" * 64,
-     "sha256=" + "0" * 63, "sha256= " + "0" * 63, "SHA256=" + "0" * 64, "sha256=" + "٠" * 64],
+    [
+        None,
+        "",
+        "sha256=",
+        "sha1=" + "0" * 40,
+        "0" * 64,
+        "sha256=" + "z" * 64,
+        "sha256=" + "0" * 63,
+        "sha256= " + "0" * 63,
+        "SHA256=" + "0" * 64,
+        "sha256=" + "٠" * 64,
+    ],
 )
 def test_verify_fails_closed_on_a_missing_or_malformed_header(header: str | None) -> None:
     assert not verify(SECRET, b"{}", header)
@@ -220,7 +236,11 @@ async def test_lifecycle_events_reach_the_subscriber_signed_in_order_with_recipi
         ctx, number, status=Status.IN_PROGRESS, note="الفرقة في الطريق", actor="agent-7"
     )
     await tickets.change_status(
-        ctx, number, status=Status.CLOSED, resolution=Resolution.FIXED, note="تم الإصلاح",
+        ctx,
+        number,
+        status=Status.CLOSED,
+        resolution=Resolution.FIXED,
+        note="تم الإصلاح",
         actor="agent-7",
     )
 
@@ -236,8 +256,12 @@ async def test_lifecycle_events_reach_the_subscriber_signed_in_order_with_recipi
         assert "حفرة".encode() in got.body and b"\\u" not in got.body  # raw UTF-8, not escaped
         assert got.event["recipients"] == [
             {
-                "role": "reporter", "reporter_id": ticket["reporter_id"], "channel": "whatsapp",
-                "channel_user_id": "966500000201", "language": "ar", "name": "سارة",
+                "role": "reporter",
+                "reporter_id": ticket["reporter_id"],
+                "channel": "whatsapp",
+                "channel_user_id": "966500000201",
+                "language": "ar",
+                "name": "سارة",
             }
         ]
     closed = hub.received[2].event
@@ -366,8 +390,12 @@ async def test_concurrent_passes_deliver_each_event_exactly_once(
 
 
 async def test_the_background_loop_delivers_and_outlives_a_failing_pass(
-    tmp_path: Path, clock: FakeClock, settings: Settings, hub: FakeSubscriber,
-    session: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture,
+    tmp_path: Path,
+    clock: FakeClock,
+    settings: Settings,
+    hub: FakeSubscriber,
+    session: aiohttp.ClientSession,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     database = Database(f"sqlite+aiosqlite:///{tmp_path}/late.db")  # not migrated yet
     ctx = Context(settings, database, clock)
@@ -458,7 +486,10 @@ async def test_an_smtp_server_that_is_down_keeps_the_email_pending(
 
 
 async def test_a_level_without_contacts_is_marked_delivered_with_a_note(
-    tmp_path: Path, db: Database, clock: FakeClock, mailbox: tuple[Mailbox, int],
+    tmp_path: Path,
+    db: Database,
+    clock: FakeClock,
+    mailbox: tuple[Mailbox, int],
     session: aiohttp.ClientSession,
 ) -> None:
     box, port = mailbox

@@ -19,10 +19,17 @@ from .conftest import BOTH_BACKENDS
 CITIZEN = Contact("whatsapp", "966500000101", phone="+966500000101", language="ar")
 
 
-async def _report(ctx: Context, service: str = "pothole", lat: float = 26.4126) -> dict[str, object]:
+async def _report(
+    ctx: Context, service: str = "pothole", lat: float = 26.4126
+) -> dict[str, object]:
     new = tickets.NewTicket(
-        kind=Kind.REPORT, service_code=service, channel="whatsapp", description="حفرة كبيرة",
-        lat=lat, long=50.0645, contact=CITIZEN,
+        kind=Kind.REPORT,
+        service_code=service,
+        channel="whatsapp",
+        description="حفرة كبيرة",
+        lat=lat,
+        long=50.0645,
+        contact=CITIZEN,
     )
     return (await tickets.create(ctx, new)).ticket
 
@@ -40,7 +47,9 @@ async def _levels(ctx: Context, ticket_id: object) -> list[tuple[int, int, str]]
 async def _escalated_events(ctx: Context) -> list[dict[str, object]]:
     async with ctx.db.read() as conn:
         rows = await conn.execute(
-            select(outbox_events.c.payload).where(outbox_events.c.type == "ticket.escalated").order_by(outbox_events.c.id)
+            select(outbox_events.c.payload)
+            .where(outbox_events.c.type == "ticket.escalated")
+            .order_by(outbox_events.c.id)
         )
         return [r.payload for r in rows]
 
@@ -71,7 +80,9 @@ async def test_levels_one_two_three_are_reached_once_each(ctx: Context, clock: F
     assert all(e["ticket"]["service_request_id"] == ticket["number"] for e in events)  # type: ignore[index]
 
 
-async def test_level_three_reminder_every_further_sla_period(ctx: Context, clock: FakeClock) -> None:
+async def test_level_three_reminder_every_further_sla_period(
+    ctx: Context, clock: FakeClock
+) -> None:
     ticket = await _report(ctx, service="sewage")  # SLA 6 h
     for hours in (6, 9, 12):
         clock.set(ticket["requested_at"] + timedelta(hours=hours))  # type: ignore[operator]
@@ -85,7 +96,11 @@ async def test_level_three_reminder_every_further_sla_period(ctx: Context, clock
     await escalation.run_due(ctx)
     await escalation.run_due(ctx)
     assert await _levels(ctx, ticket["id"]) == [
-        (1, 0, "sla"), (2, 0, "sla"), (3, 0, "sla"), (3, 1, "sla"), (3, 2, "sla"),
+        (1, 0, "sla"),
+        (2, 0, "sla"),
+        (3, 0, "sla"),
+        (3, 1, "sla"),
+        (3, 2, "sla"),
     ]
 
 
@@ -102,7 +117,12 @@ async def test_a_closed_ticket_never_escalates(ctx: Context, clock: FakeClock) -
     ticket = await _report(ctx)
     clock.advance(timedelta(hours=10))
     await tickets.change_status(
-        ctx, str(ticket["number"]), status=Status.CLOSED, resolution=Resolution.FIXED, note="تم الإصلاح", actor="agent-7"
+        ctx,
+        str(ticket["number"]),
+        status=Status.CLOSED,
+        resolution=Resolution.FIXED,
+        note="تم الإصلاح",
+        actor="agent-7",
     )
     for days in (3, 5, 10, 30):
         clock.set(ticket["requested_at"] + timedelta(days=days))  # type: ignore[operator]
@@ -113,7 +133,9 @@ async def test_a_closed_ticket_never_escalates(ctx: Context, clock: FakeClock) -
 async def test_reopened_ticket_resumes_escalation(ctx: Context, clock: FakeClock) -> None:
     ticket = await _report(ctx)  # 72 h
     number = str(ticket["number"])
-    await tickets.change_status(ctx, number, status=Status.CLOSED, resolution=Resolution.FIXED, actor="a")
+    await tickets.change_status(
+        ctx, number, status=Status.CLOSED, resolution=Resolution.FIXED, actor="a"
+    )
     clock.advance(timedelta(hours=80))
     assert await escalation.run_due(ctx) == 0
     await tickets.change_status(ctx, number, status=None, note="still broken", actor="citizen")
@@ -124,9 +146,14 @@ async def test_reopened_ticket_resumes_escalation(ctx: Context, clock: FakeClock
 async def test_follow_up_escalates_one_level_at_once(ctx: Context, clock: FakeClock) -> None:
     ticket = await _report(ctx)  # 72 h
     clock.advance(timedelta(hours=5))
-    fu = await followups.create(ctx, followups.NewFollowup(str(ticket["number"]), "whatsapp", text="ما أحد رد", contact=CITIZEN))
+    fu = await followups.create(
+        ctx,
+        followups.NewFollowup(str(ticket["number"]), "whatsapp", text="ما أحد رد", contact=CITIZEN),
+    )
     assert await _levels(ctx, ticket["id"]) == [(1, 0, "followup")]
-    assert fu["due_datetime"] == (clock.now() + timedelta(hours=24)).isoformat().replace("+00:00", "Z")
+    assert fu["due_datetime"] == (clock.now() + timedelta(hours=24)).isoformat().replace(
+        "+00:00", "Z"
+    )
     # the SLA clock still rules the next step: level 2 at 150%, not level 1 again at 100%
     clock.set(ticket["requested_at"] + timedelta(hours=72))  # type: ignore[operator]
     assert await escalation.run_due(ctx) == 0
@@ -147,8 +174,10 @@ async def test_two_schedulers_at_once_escalate_each_ticket_once(
     other = Context(ctx.settings, Database(ctx.db.url), clock)
     try:
         results = await asyncio.gather(
-            escalation.run_due(ctx), escalation.run_due(other),
-            escalation.run_due(ctx), escalation.run_due(other),
+            escalation.run_due(ctx),
+            escalation.run_due(other),
+            escalation.run_due(ctx),
+            escalation.run_due(other),
         )
     finally:
         await other.db.dispose()

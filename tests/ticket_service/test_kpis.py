@@ -73,7 +73,11 @@ def report(
 ) -> NewTicket:
     contact = Contact(channel=channel, channel_user_id=user, name="مواطن", language="ar")
     return NewTicket(
-        kind=kind, service_code=service, channel=channel, address=address, contact=contact,
+        kind=kind,
+        service_code=service,
+        channel=channel,
+        address=address,
+        contact=contact,
         description="بلاغ",
     )
 
@@ -84,11 +88,23 @@ async def file(ctx: Context, new: NewTicket) -> str:
     return str(created.ticket["number"])
 
 
-async def rating(ctx: Context, score: int, channel: str, number: str | None,
-                 kind: RatingKind = RatingKind.AGENT_SERVICE) -> None:
+async def rating(
+    ctx: Context,
+    score: int,
+    channel: str,
+    number: str | None,
+    kind: RatingKind = RatingKind.AGENT_SERVICE,
+) -> None:
     await feedback.add_rating(
-        ctx, NewRating(kind=kind, score=score, conversation_id=f"conv-{channel}-{score}",
-                       channel=channel, agent_id="agent-7", ticket_number=number),
+        ctx,
+        NewRating(
+            kind=kind,
+            score=score,
+            conversation_id=f"conv-{channel}-{score}",
+            channel=channel,
+            agent_id="agent-7",
+            ticket_number=number,
+        ),
     )
 
 
@@ -133,9 +149,11 @@ async def build_first_day(ctx: Context, clock: FakeClock) -> dict[str, str]:
             )
 
     clock.set(START + timedelta(hours=10))
-    for label, channel, user in (("D9", "telegram", "telegram-user-9"),
-                                 ("D0", "whatsapp", "whatsapp-user-0"),
-                                 ("O1", "whatsapp", "old-user")):
+    for label, channel, user in (
+        ("D9", "telegram", "telegram-user-9"),
+        ("D0", "whatsapp", "whatsapp-user-0"),
+        ("O1", "whatsapp", "old-user"),
+    ):
         contact = Contact(channel=channel, channel_user_id=user)
         await followups.create(
             ctx, NewFollowup(numbers[label], channel, text="لم يتم الرد", contact=contact)
@@ -166,29 +184,65 @@ async def build_all(ctx: Context, clock: FakeClock) -> dict[str, str]:
 
 def metrics(**given: Any) -> Metrics:
     base: dict[str, Any] = {
-        "received": 0, "closed": 0, "completion_rate": None, "open": 0, "overdue": 0,
-        "median_hours_to_close": None, "p90_hours_to_close": None,
-        "escalations": NO_ESCALATIONS, "reminders": 0, "followups": 0, "survey_responses": 0,
-        "satisfaction_rate": None, "mean_agent_rating": None,
+        "received": 0,
+        "closed": 0,
+        "completion_rate": None,
+        "open": 0,
+        "overdue": 0,
+        "median_hours_to_close": None,
+        "p90_hours_to_close": None,
+        "escalations": NO_ESCALATIONS,
+        "reminders": 0,
+        "followups": 0,
+        "survey_responses": 0,
+        "satisfaction_rate": None,
+        "mean_agent_rating": None,
     }
     return Metrics(**{**base, **given})
 
 
 ALL_LEVELS = {1: 1, 2: 1, 3: 1}
 DAMMAM_FINAL = metrics(
-    received=10, closed=9, completion_rate=0.9, open=1, overdue=1,
-    median_hours_to_close=5.0, p90_hours_to_close=9.0, escalations=ALL_LEVELS, reminders=1,
-    followups=2, survey_responses=8, satisfaction_rate=0.875, mean_agent_rating=4.5,
+    received=10,
+    closed=9,
+    completion_rate=0.9,
+    open=1,
+    overdue=1,
+    median_hours_to_close=5.0,
+    p90_hours_to_close=9.0,
+    escalations=ALL_LEVELS,
+    reminders=1,
+    followups=2,
+    survey_responses=8,
+    satisfaction_rate=0.875,
+    mean_agent_rating=4.5,
 )
 KHOBAR_FINAL = metrics(
-    received=2, closed=1, completion_rate=0.5, open=1, overdue=1,
-    median_hours_to_close=30.0, p90_hours_to_close=30.0, escalations=ALL_LEVELS, reminders=1,
+    received=2,
+    closed=1,
+    completion_rate=0.5,
+    open=1,
+    overdue=1,
+    median_hours_to_close=30.0,
+    p90_hours_to_close=30.0,
+    escalations=ALL_LEVELS,
+    reminders=1,
     mean_agent_rating=2.0,
 )
 TOTAL_FINAL = metrics(
-    received=12, closed=10, completion_rate=10 / 12, open=2, overdue=2,
-    median_hours_to_close=5.5, p90_hours_to_close=9.0, escalations={1: 2, 2: 2, 3: 2},
-    reminders=2, followups=2, survey_responses=8, satisfaction_rate=0.875, mean_agent_rating=3.5,
+    received=12,
+    closed=10,
+    completion_rate=10 / 12,
+    open=2,
+    overdue=2,
+    median_hours_to_close=5.5,
+    p90_hours_to_close=9.0,
+    escalations={1: 2, 2: 2, 3: 2},
+    reminders=2,
+    followups=2,
+    survey_responses=8,
+    satisfaction_rate=0.875,
+    mean_agent_rating=3.5,
 )
 
 
@@ -205,9 +259,18 @@ async def test_known_numbers_by_municipality_service_and_channel(
     # At START + 10 h: nine closed, nothing overdue yet, only the follow-up's escalation.
     early = await kpis.compute(ctx, DAY_START, DAY_END, "municipality")
     assert early.total == metrics(
-        received=12, closed=9, completion_rate=0.75, open=3, overdue=0,
-        median_hours_to_close=5.0, p90_hours_to_close=9.0, escalations={1: 1, 2: 0, 3: 0},
-        followups=2, survey_responses=8, satisfaction_rate=0.875, mean_agent_rating=3.5,
+        received=12,
+        closed=9,
+        completion_rate=0.75,
+        open=3,
+        overdue=0,
+        median_hours_to_close=5.0,
+        p90_hours_to_close=9.0,
+        escalations={1: 1, 2: 0, 3: 0},
+        followups=2,
+        survey_responses=8,
+        satisfaction_rate=0.875,
+        mean_agent_rating=3.5,
     )
 
     await build_rest(ctx, clock, numbers)
@@ -227,14 +290,27 @@ async def test_known_numbers_by_municipality_service_and_channel(
     assert [g.key for g in by_service.groups] == list(settings.services)
     services = by_key(by_service)
     assert services["pothole"] == metrics(
-        received=11, closed=9, completion_rate=9 / 11, open=2, overdue=2,
-        median_hours_to_close=5.0, p90_hours_to_close=9.0, escalations={1: 2, 2: 2, 3: 2},
-        reminders=2, followups=2, survey_responses=8, satisfaction_rate=0.875,
+        received=11,
+        closed=9,
+        completion_rate=9 / 11,
+        open=2,
+        overdue=2,
+        median_hours_to_close=5.0,
+        p90_hours_to_close=9.0,
+        escalations={1: 2, 2: 2, 3: 2},
+        reminders=2,
+        followups=2,
+        survey_responses=8,
+        satisfaction_rate=0.875,
         mean_agent_rating=4.5,
     )
     assert services["building_violation"] == metrics(
-        received=1, closed=1, completion_rate=1.0, median_hours_to_close=30.0,
-        p90_hours_to_close=30.0, mean_agent_rating=2.0,
+        received=1,
+        closed=1,
+        completion_rate=1.0,
+        median_hours_to_close=30.0,
+        p90_hours_to_close=30.0,
+        mean_agent_rating=2.0,
     )
     assert services["sewage"] == metrics()
     assert by_service.total == TOTAL_FINAL
@@ -243,14 +319,29 @@ async def test_known_numbers_by_municipality_service_and_channel(
     assert [g.key for g in by_channel.groups] == ["telegram", "twitter", "web", "whatsapp"]
     channels = by_key(by_channel)
     assert channels["whatsapp"] == metrics(
-        received=5, closed=5, completion_rate=1.0, median_hours_to_close=3.0,
-        p90_hours_to_close=5.0, followups=1, survey_responses=5, satisfaction_rate=0.8,
+        received=5,
+        closed=5,
+        completion_rate=1.0,
+        median_hours_to_close=3.0,
+        p90_hours_to_close=5.0,
+        followups=1,
+        survey_responses=5,
+        satisfaction_rate=0.8,
         mean_agent_rating=4.5,
     )
     assert channels["telegram"] == metrics(
-        received=5, closed=4, completion_rate=0.8, open=1, overdue=1,
-        median_hours_to_close=7.5, p90_hours_to_close=9.0, escalations=ALL_LEVELS, reminders=1,
-        followups=1, survey_responses=3, satisfaction_rate=1.0,
+        received=5,
+        closed=4,
+        completion_rate=0.8,
+        open=1,
+        overdue=1,
+        median_hours_to_close=7.5,
+        p90_hours_to_close=9.0,
+        escalations=ALL_LEVELS,
+        reminders=1,
+        followups=1,
+        survey_responses=3,
+        satisfaction_rate=1.0,
     )
     assert channels["twitter"] == KHOBAR_FINAL
     assert channels["web"] == metrics(mean_agent_rating=3.0)  # the 10 March rating is outside
@@ -274,33 +365,65 @@ async def test_the_range_is_half_open_on_requested_time(ctx: Context, clock: Fak
 
 def expected_json(m: dict[str, Any]) -> dict[str, Any]:
     base: dict[str, Any] = {
-        "received": 0, "closed": 0, "completion_rate": None, "open": 0, "overdue": 0,
-        "median_hours_to_close": None, "p90_hours_to_close": None,
-        "escalations": {"1": 0, "2": 0, "3": 0}, "reminders": 0, "followups": 0,
-        "survey_responses": 0, "satisfaction_rate": None, "mean_agent_rating": None,
+        "received": 0,
+        "closed": 0,
+        "completion_rate": None,
+        "open": 0,
+        "overdue": 0,
+        "median_hours_to_close": None,
+        "p90_hours_to_close": None,
+        "escalations": {"1": 0, "2": 0, "3": 0},
+        "reminders": 0,
+        "followups": 0,
+        "survey_responses": 0,
+        "satisfaction_rate": None,
+        "mean_agent_rating": None,
     }
     return {**base, **m}
 
 
-DAMMAM_JSON = expected_json({
-    "received": 10, "closed": 9, "completion_rate": 0.9, "open": 1, "overdue": 1,
-    "median_hours_to_close": 5.0, "p90_hours_to_close": 9.0,
-    "escalations": {"1": 1, "2": 1, "3": 1}, "reminders": 1, "followups": 2,
-    "survey_responses": 8, "satisfaction_rate": 0.875, "mean_agent_rating": 4.5,
-})
-TOTAL_JSON = expected_json({
-    "received": 12, "closed": 10, "completion_rate": 0.8333, "open": 2, "overdue": 2,
-    "median_hours_to_close": 5.5, "p90_hours_to_close": 9.0,
-    "escalations": {"1": 2, "2": 2, "3": 2}, "reminders": 2, "followups": 2,
-    "survey_responses": 8, "satisfaction_rate": 0.875, "mean_agent_rating": 3.5,
-})
+DAMMAM_JSON = expected_json(
+    {
+        "received": 10,
+        "closed": 9,
+        "completion_rate": 0.9,
+        "open": 1,
+        "overdue": 1,
+        "median_hours_to_close": 5.0,
+        "p90_hours_to_close": 9.0,
+        "escalations": {"1": 1, "2": 1, "3": 1},
+        "reminders": 1,
+        "followups": 2,
+        "survey_responses": 8,
+        "satisfaction_rate": 0.875,
+        "mean_agent_rating": 4.5,
+    }
+)
+TOTAL_JSON = expected_json(
+    {
+        "received": 12,
+        "closed": 10,
+        "completion_rate": 0.8333,
+        "open": 2,
+        "overdue": 2,
+        "median_hours_to_close": 5.5,
+        "p90_hours_to_close": 9.0,
+        "escalations": {"1": 2, "2": 2, "3": 2},
+        "reminders": 2,
+        "followups": 2,
+        "survey_responses": 8,
+        "satisfaction_rate": 0.875,
+        "mean_agent_rating": 3.5,
+    }
+)
 
 
 async def get_csv(
     client: Client, params: dict[str, str]
 ) -> tuple[ClientResponse, list[dict[str, str]]]:
-    resp = await client.get("/api/v1/kpis", params={**params, "format": "csv"},
-                            headers=auth("supervisor"))
+    resp = await client.get(
+        "/api/v1/kpis", params={**params, "format": "csv"}, headers=auth("supervisor")
+    )
     assert resp.status == 200, await resp.text()
     raw = await resp.read()
     assert raw.startswith(b"\xef\xbb\xbf")  # the BOM Excel needs to read UTF-8
@@ -324,8 +447,12 @@ async def test_endpoint_returns_the_same_numbers_in_json_and_csv(
     assert body["total"] == TOTAL_JSON
     assert [g["key"] for g in body["groups"]] == [m.code for m in settings.municipalities]
     dammam = body["groups"][0]
-    assert dammam == {"key": "dammam", "name_ar": "بلدية الدمام",
-                      "name_en": "Dammam Municipality", **DAMMAM_JSON}
+    assert dammam == {
+        "key": "dammam",
+        "name_ar": "بلدية الدمام",
+        "name_en": "Dammam Municipality",
+        **DAMMAM_JSON,
+    }
 
     resp, rows = await get_csv(client, DAY)
     assert resp.headers["Content-Type"] == "text/csv; charset=utf-8"
@@ -333,18 +460,44 @@ async def test_endpoint_returns_the_same_numbers_in_json_and_csv(
         'attachment; filename="tawasul-kpis-2026-03-01-2026-03-01.csv"'
     )
     assert list(rows[0]) == [
-        "key", "name_ar", "name_en", "received", "closed", "completion_rate", "open", "overdue",
-        "median_hours_to_close", "p90_hours_to_close", "escalations_l1", "escalations_l2",
-        "escalations_l3", "reminders", "followups", "survey_responses", "satisfaction_rate",
+        "key",
+        "name_ar",
+        "name_en",
+        "received",
+        "closed",
+        "completion_rate",
+        "open",
+        "overdue",
+        "median_hours_to_close",
+        "p90_hours_to_close",
+        "escalations_l1",
+        "escalations_l2",
+        "escalations_l3",
+        "reminders",
+        "followups",
+        "survey_responses",
+        "satisfaction_rate",
         "mean_agent_rating",
     ]
     assert [r["key"] for r in rows] == [g["key"] for g in body["groups"]] + ["TOTAL"]
     assert rows[0] == {
-        "key": "dammam", "name_ar": "بلدية الدمام", "name_en": "Dammam Municipality",
-        "received": "10", "closed": "9", "completion_rate": "0.9000", "open": "1",
-        "overdue": "1", "median_hours_to_close": "5.00", "p90_hours_to_close": "9.00",
-        "escalations_l1": "1", "escalations_l2": "1", "escalations_l3": "1", "reminders": "1",
-        "followups": "2", "survey_responses": "8", "satisfaction_rate": "0.8750",
+        "key": "dammam",
+        "name_ar": "بلدية الدمام",
+        "name_en": "Dammam Municipality",
+        "received": "10",
+        "closed": "9",
+        "completion_rate": "0.9000",
+        "open": "1",
+        "overdue": "1",
+        "median_hours_to_close": "5.00",
+        "p90_hours_to_close": "9.00",
+        "escalations_l1": "1",
+        "escalations_l2": "1",
+        "escalations_l3": "1",
+        "reminders": "1",
+        "followups": "2",
+        "survey_responses": "8",
+        "satisfaction_rate": "0.8750",
         "mean_agent_rating": "4.5000",
     }
     total = rows[-1]
@@ -357,8 +510,9 @@ async def test_endpoint_returns_the_same_numbers_in_json_and_csv(
         quiet = json_group["satisfaction_rate"] is None
         assert (row["satisfaction_rate"] == "") == quiet
 
-    resp = await client.get("/api/v1/kpis", params={**DAY, "group_by": "channel"},
-                            headers=auth("satisfaction"))
+    resp = await client.get(
+        "/api/v1/kpis", params={**DAY, "group_by": "channel"}, headers=auth("satisfaction")
+    )
     channels = {g["key"]: g for g in (await resp.json())["groups"]}
     assert channels["whatsapp"]["satisfaction_rate"] == 0.8
     assert channels["whatsapp"]["name_ar"] == channels["whatsapp"]["name_en"] == "whatsapp"

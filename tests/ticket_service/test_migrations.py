@@ -27,7 +27,10 @@ async def test_upgrading_twice_keeps_data(db: Database, ctx: Any) -> None:
     from ticket_service.domain import tickets
     from ticket_service.domain.statuses import Kind
 
-    created = await tickets.create(ctx, tickets.NewTicket(kind=Kind.REPORT, service_code="waste", channel="web", address="الدمام"))
+    created = await tickets.create(
+        ctx,
+        tickets.NewTicket(kind=Kind.REPORT, service_code="waste", channel="web", address="الدمام"),
+    )
     await upgrade(db.engine)
     async with db.read() as conn:
         assert (await tickets.get(conn, created.ticket["number"]))["service_code"] == "waste"

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from itertools import pairwise
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -19,7 +21,7 @@ def test_ticket_numbers_are_digits_valid_and_not_sequential() -> None:
     assert len(set(numbers)) == len(numbers)
     ordered = sorted(int(n) for n in numbers)
     # neighbours are far apart: counting up from your own number finds nobody else's
-    gaps = [b - a for a, b in zip(ordered, ordered[1:], strict=False)]
+    gaps = [b - a for a, b in pairwise(ordered)]
     assert sorted(gaps)[len(gaps) // 2] > 10_000
 
 

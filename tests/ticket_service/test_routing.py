@@ -1,4 +1,4 @@
-"""Routing on create: the area containing the point, else a name in the address, else the default."""
+"""Routing on create: the area containing the point, else a name in the address, else default."""
 
 from __future__ import annotations
 
@@ -53,17 +53,24 @@ def test_without_a_point_a_municipality_named_in_the_address_wins(
 
 def test_a_word_that_merely_contains_a_name_does_not_route(settings: Settings) -> None:
     # "الخبرة" (experience) contains "الخبر" but is not Khobar
-    assert municipality_for(settings, None, None, "لدي الخبرة في هذا") == settings.default_municipality
+    assert (
+        municipality_for(settings, None, None, "لدي الخبرة في هذا") == settings.default_municipality
+    )
 
 
-def test_a_point_outside_every_area_falls_back_to_the_address_then_the_default(settings: Settings) -> None:
+def test_a_point_outside_every_area_falls_back_to_the_address_then_the_default(
+    settings: Settings,
+) -> None:
     riyadh = (24.7136, 46.6753)
     assert municipality_for(settings, *riyadh, "Qatif") == "qatif"
     assert municipality_for(settings, *riyadh, None) == settings.default_municipality == "dammam"
 
 
 def test_department_per_service_and_kind(settings: Settings) -> None:
-    assert department_for(settings, "report", "streetlight") == settings.services["streetlight"].department
+    assert (
+        department_for(settings, "report", "streetlight")
+        == settings.services["streetlight"].department
+    )
     assert department_for(settings, "report", "sewage") == settings.services["sewage"].department
     assert department_for(settings, "complaint", "other") == "beneficiary_satisfaction"
     assert department_for(settings, "callback", "other") == "customer_care"

@@ -1,4 +1,4 @@
-"""The ticket store's tables (SQLAlchemy Core). Alembic migrations under ``migrations/`` match this."""
+"""The ticket store's tables (SQLAlchemy Core); the Alembic migrations in migrations/ match."""
 
 from __future__ import annotations
 

@@ -35,7 +35,14 @@ async def _record_step(
     now = ctx.clock.now()
     stmt = (
         insert(escalations)
-        .values(ticket_id=ticket["id"], level=step.level, seq=step.seq, reason=reason, step_key=key, at=now)
+        .values(
+            ticket_id=ticket["id"],
+            level=step.level,
+            seq=step.seq,
+            reason=reason,
+            step_key=key,
+            at=now,
+        )
         .on_conflict_do_nothing(index_elements=["ticket_id", "step_key"])
         .returning(escalations.c.id)
     )
@@ -44,8 +51,14 @@ async def _record_step(
     ticket["escalation_level"] = step.level
     data = {"level": step.level, "reminder": step.seq, "reason": reason}
     await history.record(
-        conn, ticket_id=ticket["id"], at=now, kind="escalation", status=ticket["status"],
-        actor="scheduler" if reason == "sla" else "citizen", public=False, data=data,
+        conn,
+        ticket_id=ticket["id"],
+        at=now,
+        kind="escalation",
+        status=ticket["status"],
+        actor="scheduler" if reason == "sla" else "citizen",
+        public=False,
+        data=data,
     )
     await outbox.emit(conn, ctx, "ticket.escalated", ticket, data, email=True)
     return True
@@ -54,14 +67,21 @@ async def _record_step(
 async def _save_level(conn: AsyncConnection, ctx: Context, ticket: dict[str, Any]) -> None:
     s = ctx.settings
     upcoming = next_step(
-        ticket["requested_at"], ticket["sla_hours"], ticket["escalation_level"],
-        s.escalation_thresholds, s.escalation_reminders, now=ctx.clock.now(),
+        ticket["requested_at"],
+        ticket["sla_hours"],
+        ticket["escalation_level"],
+        s.escalation_thresholds,
+        s.escalation_reminders,
+        now=ctx.clock.now(),
     )
     ticket["next_escalation_at"] = upcoming.due_at if upcoming else None
     await conn.execute(
         update(tickets)
         .where(tickets.c.id == ticket["id"])
-        .values(escalation_level=ticket["escalation_level"], next_escalation_at=ticket["next_escalation_at"])
+        .values(
+            escalation_level=ticket["escalation_level"],
+            next_escalation_at=ticket["next_escalation_at"],
+        )
     )
 
 
@@ -69,8 +89,12 @@ async def escalate_ticket(conn: AsyncConnection, ctx: Context, ticket: dict[str,
     """Record every step now due for this (locked) ticket; returns how many were new."""
     s = ctx.settings
     steps = due_steps(
-        ticket["requested_at"], ticket["sla_hours"], ticket["escalation_level"],
-        s.escalation_thresholds, s.escalation_reminders, ctx.clock.now(),
+        ticket["requested_at"],
+        ticket["sla_hours"],
+        ticket["escalation_level"],
+        s.escalation_thresholds,
+        s.escalation_reminders,
+        ctx.clock.now(),
     )
     new = 0
     for step in steps:
@@ -91,7 +115,7 @@ async def bump_for_followup(
 
 
 async def run_due(ctx: Context) -> int:
-    """One scheduler pass: escalate every open ticket whose next step is due. Returns steps recorded."""
+    """One scheduler pass over every open ticket whose next step is due; returns steps recorded."""
     total = 0
     while True:
         async with ctx.db.write() as conn:

@@ -47,7 +47,9 @@ class NewRating:
 
 async def _reporter_id(conn: AsyncConnection, channel: str, user_id: str) -> int | None:
     row = await conn.execute(
-        select(reporters.c.id).where(reporters.c.channel == channel, reporters.c.channel_user_id == user_id)
+        select(reporters.c.id).where(
+            reporters.c.channel == channel, reporters.c.channel_user_id == user_id
+        )
     )
     value = row.scalar_one_or_none()
     return int(value) if value is not None else None
@@ -63,12 +65,20 @@ async def submit_survey(ctx: Context, answer: SurveyAnswer) -> dict[str, Any]:
             if ticket["kind"] != Kind.REPORT:
                 raise Conflict("only reports have a closure survey")
             respondent = await _reporter_id(conn, answer.channel, answer.channel_user_id)
-            allowed = await linked_reporter_ids(conn, ticket["reporter_id"]) if ticket["reporter_id"] else set()
+            allowed = (
+                await linked_reporter_ids(conn, ticket["reporter_id"])
+                if ticket["reporter_id"]
+                else set()
+            )
             if respondent is None or respondent not in allowed:
                 raise Forbidden("only the citizen who filed the report can answer its survey")
             if ticket["status"] != Status.CLOSED:
-                raise Conflict(f"ticket {answer.ticket_number} is not closed yet; the survey opens on closure")
-            if (await conn.execute(select(surveys.c.id).where(surveys.c.ticket_id == ticket["id"]))).first():
+                raise Conflict(
+                    f"ticket {answer.ticket_number} is not closed yet; the survey opens on closure"
+                )
+            if (
+                await conn.execute(select(surveys.c.id).where(surveys.c.ticket_id == ticket["id"]))
+            ).first():
                 raise Conflict(f"the survey of ticket {answer.ticket_number} was already answered")
             values = {
                 "ticket_id": ticket["id"],
@@ -80,8 +90,13 @@ async def submit_survey(ctx: Context, answer: SurveyAnswer) -> dict[str, Any]:
             }
             await conn.execute(surveys.insert().values(**values))
             await history.record(
-                conn, ticket_id=ticket["id"], at=now, kind="survey", status=ticket["status"],
-                actor=answer.channel, public=False,
+                conn,
+                ticket_id=ticket["id"],
+                at=now,
+                kind="survey",
+                status=ticket["status"],
+                actor=answer.channel,
+                public=False,
                 data={"quality": answer.quality, "speed": answer.speed},
             )
     except IntegrityError as exc:  # two answers raced past the check: the unique index decides
@@ -109,8 +124,13 @@ async def add_rating(ctx: Context, new: NewRating) -> dict[str, Any]:
             await conn.execute(
                 ratings.insert()
                 .values(
-                    kind=new.kind.value, score=new.score, conversation_id=new.conversation_id,
-                    agent_id=new.agent_id, channel=new.channel, ticket_id=ticket_id, created_at=now,
+                    kind=new.kind.value,
+                    score=new.score,
+                    conversation_id=new.conversation_id,
+                    agent_id=new.agent_id,
+                    channel=new.channel,
+                    ticket_id=ticket_id,
+                    created_at=now,
                 )
                 .returning(ratings.c.id)
             )

@@ -1,4 +1,4 @@
-""""My report is being ignored": follow-ups for the Beneficiary Satisfaction department."""
+""" "My report is being ignored": follow-ups for the Beneficiary Satisfaction department."""
 
 from __future__ import annotations
 
@@ -63,14 +63,22 @@ def view(row: dict[str, Any], ticket_number: str) -> dict[str, Any]:
     }
 
 
-async def create(ctx: Context, new: NewFollowup, idempotency_key: str | None = None) -> dict[str, Any]:
-    """File a follow-up for the ticket, queue it for Beneficiary Satisfaction, escalate the ticket."""
+async def create(
+    ctx: Context, new: NewFollowup, idempotency_key: str | None = None
+) -> dict[str, Any]:
+    """File a follow-up, queue it for Beneficiary Satisfaction and escalate the ticket."""
     now = ctx.clock.now()
     async with ctx.db.write() as conn:
         if idempotency_key:
             seen = (
-                await conn.execute(select(followups).where(followups.c.idempotency_key == idempotency_key))
-            ).mappings().first()
+                (
+                    await conn.execute(
+                        select(followups).where(followups.c.idempotency_key == idempotency_key)
+                    )
+                )
+                .mappings()
+                .first()
+            )
             if seen:
                 return view(dict(seen), new.ticket_number)
         ticket = await lock(conn, new.ticket_number)
@@ -92,14 +100,29 @@ async def create(ctx: Context, new: NewFollowup, idempotency_key: str | None = N
         await conn.execute(followups.insert().values(**values))
         data = {"reference": reference, "text": new.text, "voicemail_url": new.voicemail_url}
         await history.record(
-            conn, ticket_id=ticket["id"], at=now, kind="followup", status=ticket["status"],
-            actor=new.channel, public=False, data=data,
+            conn,
+            ticket_id=ticket["id"],
+            at=now,
+            kind="followup",
+            status=ticket["status"],
+            actor=new.channel,
+            public=False,
+            data=data,
         )
         await outbox.emit(conn, ctx, "ticket.followup_created", ticket, data)
         if ticket["status"] != "closed":
             await escalation.bump_for_followup(conn, ctx, ticket, reference)
-        return view({**values, "contacted_at": None, "contact_note": None, "closed_at": None,
-                     "outcome": None, "outcome_note": None}, new.ticket_number)
+        return view(
+            {
+                **values,
+                "contacted_at": None,
+                "contact_note": None,
+                "closed_at": None,
+                "outcome": None,
+                "outcome_note": None,
+            },
+            new.ticket_number,
+        )
 
 
 async def _locked(conn: AsyncConnection, reference: str) -> dict[str, Any]:
@@ -113,7 +136,9 @@ async def _locked(conn: AsyncConnection, reference: str) -> dict[str, Any]:
 
 
 async def _ticket_number(conn: AsyncConnection, ticket_id: int) -> str:
-    return str((await conn.execute(select(tickets.c.number).where(tickets.c.id == ticket_id))).scalar_one())
+    return str(
+        (await conn.execute(select(tickets.c.number).where(tickets.c.id == ticket_id))).scalar_one()
+    )
 
 
 async def record_contact(ctx: Context, reference: str, note: str, actor: str) -> dict[str, Any]:
@@ -123,16 +148,29 @@ async def record_contact(ctx: Context, reference: str, note: str, actor: str) ->
         row = await _locked(conn, reference)
         if row["status"] == FollowupStatus.CLOSED:
             raise Conflict(f"follow-up {reference} is closed")
-        values = {"status": FollowupStatus.CONTACTED.value, "contacted_at": now, "contact_note": note}
+        values = {
+            "status": FollowupStatus.CONTACTED.value,
+            "contacted_at": now,
+            "contact_note": note,
+        }
         await conn.execute(update(followups).where(followups.c.id == row["id"]).values(**values))
         await history.record(
-            conn, ticket_id=row["ticket_id"], at=now, kind="followup_contact", status="contacted",
-            actor=actor, note=note, public=False, data={"reference": reference},
+            conn,
+            ticket_id=row["ticket_id"],
+            at=now,
+            kind="followup_contact",
+            status="contacted",
+            actor=actor,
+            note=note,
+            public=False,
+            data={"reference": reference},
         )
         return view({**row, **values}, await _ticket_number(conn, row["ticket_id"]))
 
 
-async def close(ctx: Context, reference: str, outcome: Outcome, note: str | None, actor: str) -> dict[str, Any]:
+async def close(
+    ctx: Context, reference: str, outcome: Outcome, note: str | None, actor: str
+) -> dict[str, Any]:
     now = ctx.clock.now()
     async with ctx.db.write() as conn:
         row = await _locked(conn, reference)
@@ -143,17 +181,27 @@ async def close(ctx: Context, reference: str, outcome: Outcome, note: str | None
             "closed_at": now,
             "outcome": outcome.value,
             "outcome_note": note,
-            "contacted_at": row["contacted_at"] or (None if outcome == Outcome.UNREACHABLE else now),
+            "contacted_at": row["contacted_at"]
+            or (None if outcome == Outcome.UNREACHABLE else now),
         }
         await conn.execute(update(followups).where(followups.c.id == row["id"]).values(**values))
         await history.record(
-            conn, ticket_id=row["ticket_id"], at=now, kind="followup_closed", status=outcome.value,
-            actor=actor, note=note, public=False, data={"reference": reference},
+            conn,
+            ticket_id=row["ticket_id"],
+            at=now,
+            kind="followup_closed",
+            status=outcome.value,
+            actor=actor,
+            note=note,
+            public=False,
+            data={"reference": reference},
         )
         return view({**row, **values}, await _ticket_number(conn, row["ticket_id"]))
 
 
-async def queue(ctx: Context, status: FollowupStatus | None, limit: int, offset: int) -> list[dict[str, Any]]:
+async def queue(
+    ctx: Context, status: FollowupStatus | None, limit: int, offset: int
+) -> list[dict[str, Any]]:
     """The Beneficiary Satisfaction work queue, oldest due first."""
     query = (
         select(followups, tickets.c.number.label("ticket_number"))

@@ -199,7 +199,10 @@ def _count_if(condition: ColumnElement[bool]) -> ColumnElement[Any]:
 
 
 async def _tickets(
-    conn: AsyncConnection, t: Tallies, key: ColumnElement[Any], cohort: ColumnElement[bool],
+    conn: AsyncConnection,
+    t: Tallies,
+    key: ColumnElement[Any],
+    cohort: ColumnElement[bool],
     now: datetime,
 ) -> None:
     not_closed = tickets.c.status != Status.CLOSED.value
@@ -362,6 +365,11 @@ async def compute(ctx: Context, start: datetime, end: datetime, group_by: str) -
         for k in keys
     )
     return KpiReport(
-        start=start, end=end, group_by=grouping, generated_at=now, levels=levels,
-        total=total.metrics(levels), groups=groups,
+        start=start,
+        end=end,
+        group_by=grouping,
+        generated_at=now,
+        levels=levels,
+        total=total.metrics(levels),
+        groups=groups,
     )

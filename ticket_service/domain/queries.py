@@ -1,4 +1,4 @@
-"""Read-side queries: the public Open311 listing and what one citizen may see of their own tickets."""
+"""Read-side queries: the public Open311 listing and what one citizen may see of their own."""
 
 from __future__ import annotations
 
@@ -99,15 +99,21 @@ async def contact_ticket(
     if not ids:
         return None
     row = (
-        await conn.execute(select(tickets).where(tickets.c.number == number, _visible_to(ids)))
-    ).mappings().first()
+        (await conn.execute(select(tickets).where(tickets.c.number == number, _visible_to(ids))))
+        .mappings()
+        .first()
+    )
     return dict(row) if row else None
 
 
 async def reporter_of(conn: AsyncConnection, reporter_id: int | None) -> dict[str, Any] | None:
     if reporter_id is None:
         return None
-    row = (await conn.execute(select(reporters).where(reporters.c.id == reporter_id))).mappings().first()
+    row = (
+        (await conn.execute(select(reporters).where(reporters.c.id == reporter_id)))
+        .mappings()
+        .first()
+    )
     return dict(row) if row else None
 
 

@@ -1,4 +1,5 @@
-"""Reporters: one row per channel identity; identities sharing a verified phone or e-mail are one person."""
+"""Reporters: one row per channel identity; identities sharing a verified phone or e-mail
+are one person."""
 
 from __future__ import annotations
 
@@ -30,12 +31,16 @@ class Contact:
 
 async def find_reporter(conn: AsyncConnection, channel: str, user_id: str) -> dict[str, Any] | None:
     row = (
-        await conn.execute(
-            select(reporters).where(
-                reporters.c.channel == channel, reporters.c.channel_user_id == user_id
+        (
+            await conn.execute(
+                select(reporters).where(
+                    reporters.c.channel == channel, reporters.c.channel_user_id == user_id
+                )
             )
         )
-    ).mappings().first()
+        .mappings()
+        .first()
+    )
     return dict(row) if row else None
 
 
@@ -82,7 +87,11 @@ async def upsert_reporter(conn: AsyncConnection, contact: Contact, now: datetime
 
 async def linked_reporter_ids(conn: AsyncConnection, reporter_id: int) -> set[int]:
     """This reporter and every identity sharing one of its verified phone numbers or e-mails."""
-    me = (await conn.execute(select(reporters).where(reporters.c.id == reporter_id))).mappings().first()
+    me = (
+        (await conn.execute(select(reporters).where(reporters.c.id == reporter_id)))
+        .mappings()
+        .first()
+    )
     if me is None:
         return set()
     clauses = []
@@ -109,8 +118,12 @@ async def verify_contact(
     """Record that the channel verified this identity's phone and/or e-mail (creating the identity
     when new). Identities sharing a verified phone or e-mail are then one person."""
     contact = Contact(
-        channel, user_id, phone=phone, email=email,
-        phone_verified=phone is not None, email_verified=email is not None,
+        channel,
+        user_id,
+        phone=phone,
+        email=email,
+        phone_verified=phone is not None,
+        email_verified=email is not None,
     )
     return await upsert_reporter(conn, contact, now)
 
@@ -120,7 +133,8 @@ async def identities(conn: AsyncConnection, reporter_ids: set[int]) -> list[tupl
     if not reporter_ids:
         return []
     rows = await conn.execute(
-        select(reporters.c.channel, reporters.c.channel_user_id)
-        .where(reporters.c.id.in_(reporter_ids))
+        select(reporters.c.channel, reporters.c.channel_user_id).where(
+            reporters.c.id.in_(reporter_ids)
+        )
     )
     return sorted((str(r.channel), str(r.channel_user_id)) for r in rows)

@@ -19,7 +19,8 @@ def fold(text: str) -> str:
 def municipality_for(
     settings: Settings, lat: float | None, lon: float | None, address: str | None
 ) -> str:
-    """The municipality whose area contains the point; else one named in the address; else the default."""
+    """The municipality whose area contains the point, else one named in the address, else the
+    default."""
     if lat is not None and lon is not None:
         for muni in settings.municipalities:
             if point_in_polygon(lon, lat, muni.rings):
@@ -39,7 +40,11 @@ def municipality_for(
     return settings.default_municipality
 
 
-KIND_DEPARTMENT = {"complaint": "beneficiary_satisfaction", "inquiry": "customer_care", "callback": "customer_care"}
+KIND_DEPARTMENT = {
+    "complaint": "beneficiary_satisfaction",
+    "inquiry": "customer_care",
+    "callback": "customer_care",
+}
 
 
 def department_for(settings: Settings, kind: str, service_code: str) -> str:

@@ -53,7 +53,8 @@ def due_steps(
     reminders: bool,
     now: datetime,
 ) -> list[Step]:
-    """Every step due by ``now`` after ``level``: each missed level once, then at most one reminder."""
+    """Every step due by ``now`` after ``level``: each missed level once, then at most one
+    reminder."""
     steps = [
         Step(lvl, 0, due_at(requested_at, sla_hours, thresholds[lvl - 1]))
         for lvl in range(level + 1, len(thresholds) + 1)

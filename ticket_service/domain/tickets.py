@@ -77,7 +77,9 @@ async def lock(conn: AsyncConnection, number: str) -> dict[str, Any]:
     return dict(row)
 
 
-async def _open_duplicate(conn: AsyncConnection, ctx: Context, new: NewTicket) -> dict[str, Any] | None:
+async def _open_duplicate(
+    conn: AsyncConnection, ctx: Context, new: NewTicket
+) -> dict[str, Any] | None:
     """An open report of the same service within the duplicate radius, nearest first."""
     if new.kind != Kind.REPORT or new.lat is None or new.long is None:
         return None
@@ -103,21 +105,30 @@ async def _open_duplicate(conn: AsyncConnection, ctx: Context, new: NewTicket) -
 
 
 async def _by_idempotency_key(conn: AsyncConnection, key: str) -> dict[str, Any] | None:
-    row = (await conn.execute(select(tickets).where(tickets.c.idempotency_key == key))).mappings().first()
+    row = (
+        (await conn.execute(select(tickets).where(tickets.c.idempotency_key == key)))
+        .mappings()
+        .first()
+    )
     return dict(row) if row else None
 
 
-async def _add_follower(conn: AsyncConnection, ctx: Context, ticket: dict[str, Any], reporter_id: int) -> None:
+async def _add_follower(
+    conn: AsyncConnection, ctx: Context, ticket: dict[str, Any], reporter_id: int
+) -> None:
     if reporter_id == ticket["reporter_id"]:
         return
     exists = await conn.execute(
         select(ticket_followers.c.reporter_id).where(
-            ticket_followers.c.ticket_id == ticket["id"], ticket_followers.c.reporter_id == reporter_id
+            ticket_followers.c.ticket_id == ticket["id"],
+            ticket_followers.c.reporter_id == reporter_id,
         )
     )
     if exists.first() is None:
         await conn.execute(
-            ticket_followers.insert().values(ticket_id=ticket["id"], reporter_id=reporter_id, created_at=ctx.clock.now())
+            ticket_followers.insert().values(
+                ticket_id=ticket["id"], reporter_id=reporter_id, created_at=ctx.clock.now()
+            )
         )
 
 
@@ -143,7 +154,10 @@ async def _create(ctx: Context, new: NewTicket, idempotency_key: str | None) -> 
     now = ctx.clock.now()
     service = s.service(new.service_code)
     if service is None:
-        raise NotFound(f"service_code {new.service_code} not found", [FieldError("service_code", "unknown service")])
+        raise NotFound(
+            f"service_code {new.service_code} not found",
+            [FieldError("service_code", "unknown service")],
+        )
     async with ctx.db.write() as conn:
         if idempotency_key:
             seen = await _by_idempotency_key(conn, idempotency_key)
@@ -155,9 +169,18 @@ async def _create(ctx: Context, new: NewTicket, idempotency_key: str | None) -> 
             if reporter_id is not None:
                 await _add_follower(conn, ctx, duplicate, reporter_id)
             await history.record(
-                conn, ticket_id=duplicate["id"], at=now, kind="duplicate_report", status=duplicate["status"],
-                actor=new.channel, public=False,
-                data={"reporter_id": reporter_id, "description": new.description, "media_urls": list(new.media_urls)},
+                conn,
+                ticket_id=duplicate["id"],
+                at=now,
+                kind="duplicate_report",
+                status=duplicate["status"],
+                actor=new.channel,
+                public=False,
+                data={
+                    "reporter_id": reporter_id,
+                    "description": new.description,
+                    "media_urls": list(new.media_urls),
+                },
             )
             return Created(duplicate, duplicate=True, replayed=False)
         sla = INQUIRY_SLA_HOURS if new.kind in (Kind.INQUIRY, Kind.CALLBACK) else service.sla_hours
@@ -192,12 +215,25 @@ async def _create(ctx: Context, new: NewTicket, idempotency_key: str | None) -> 
             "idempotency_key": idempotency_key,
         }
         ticket_id = await _insert_with_fresh_number(conn, values)
-        ticket = {**values, "id": ticket_id, "resolution": None, "status_note": None, "closed_at": None}
+        ticket = {
+            **values,
+            "id": ticket_id,
+            "resolution": None,
+            "status_note": None,
+            "closed_at": None,
+        }
         await history.record(
-            conn, ticket_id=ticket_id, at=now, kind="created", status=Status.OPEN, actor=new.channel,
+            conn,
+            ticket_id=ticket_id,
+            at=now,
+            kind="created",
+            status=Status.OPEN,
+            actor=new.channel,
             public=new.kind == Kind.REPORT,
         )
-        reporter = [_recipient(new.contact, reporter_id, ticket)] if new.contact and reporter_id else []
+        reporter = (
+            [_recipient(new.contact, reporter_id, ticket)] if new.contact and reporter_id else []
+        )
         await outbox.emit(conn, ctx, "ticket.created", ticket, recipients=reporter)
         return Created(ticket, duplicate=False, replayed=False)
 
@@ -205,8 +241,12 @@ async def _create(ctx: Context, new: NewTicket, idempotency_key: str | None) -> 
 def _recipient(contact: Contact, reporter_id: int, ticket: dict[str, Any]) -> dict[str, Any]:
     """A new ticket's only recipient is its reporter: no need to ask the database."""
     return outbox.recipient(
-        "reporter", reporter_id, contact.channel, contact.channel_user_id,
-        contact.language or ticket["language"], contact.name,
+        "reporter",
+        reporter_id,
+        contact.channel,
+        contact.channel_user_id,
+        contact.language or ticket["language"],
+        contact.name,
     )
 
 
@@ -247,9 +287,13 @@ async def change_status(
     not shown to the citizen.
     """
     if status == Status.CLOSED and resolution is None:
-        raise InvalidInput("closing needs a resolution", [FieldError("resolution", "required when closing")])
+        raise InvalidInput(
+            "closing needs a resolution", [FieldError("resolution", "required when closing")]
+        )
     if status != Status.CLOSED and resolution is not None:
-        raise InvalidInput("a resolution only goes with closed", [FieldError("resolution", "only when closing")])
+        raise InvalidInput(
+            "a resolution only goes with closed", [FieldError("resolution", "only when closing")]
+        )
     now = ctx.clock.now()
     async with ctx.db.write() as conn:
         ticket = await lock(conn, number)
@@ -266,14 +310,22 @@ async def change_status(
         if not internal and note:
             values["status_note"] = note
         if target == Status.CLOSED:
-            values.update(resolution=resolution.value if resolution else None, closed_at=now, next_escalation_at=None)
+            values.update(
+                resolution=resolution.value if resolution else None,
+                closed_at=now,
+                next_escalation_at=None,
+            )
         else:
             values.update(resolution=None, closed_at=None)
             if old == Status.CLOSED:
                 s = ctx.settings
                 upcoming = next_step(
-                    ticket["requested_at"], ticket["sla_hours"], ticket["escalation_level"],
-                    s.escalation_thresholds, s.escalation_reminders, now=now,
+                    ticket["requested_at"],
+                    ticket["sla_hours"],
+                    ticket["escalation_level"],
+                    s.escalation_thresholds,
+                    s.escalation_reminders,
+                    now=now,
                 )
                 # a reopened ticket is as late as it was: escalation resumes from where it stood
                 values["next_escalation_at"] = max(upcoming.due_at, now) if upcoming else None
@@ -282,8 +334,15 @@ async def change_status(
         kind = "reopen" if status is None else "status"
         ext = "reopen" if status is None else extended_status(target, ticket["resolution"])
         update_id = await history.record(
-            conn, ticket_id=ticket["id"], at=now, kind=kind, status=ext, note=note, actor=actor,
-            public=not internal and ticket["kind"] == Kind.REPORT, data=data,
+            conn,
+            ticket_id=ticket["id"],
+            at=now,
+            kind=kind,
+            status=ext,
+            note=note,
+            actor=actor,
+            public=not internal and ticket["kind"] == Kind.REPORT,
+            data=data,
         )
         event_data = {
             "from_status": old.value,
@@ -296,7 +355,9 @@ async def change_status(
         if target == Status.CLOSED:
             await outbox.emit(conn, ctx, "ticket.closed", ticket, event_data)
             if ticket["kind"] == Kind.REPORT and ticket["reporter_id"] is not None:
-                await outbox.emit(conn, ctx, "ticket.survey_requested", ticket, {"update_id": str(update_id)})
+                await outbox.emit(
+                    conn, ctx, "ticket.survey_requested", ticket, {"update_id": str(update_id)}
+                )
         else:
             await outbox.emit(conn, ctx, "ticket.status_changed", ticket, event_data)
         ticket["last_update_id"] = str(update_id)

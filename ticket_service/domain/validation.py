@@ -38,7 +38,14 @@ class Collector:
         if self.errors:
             raise InvalidInput(summary, list(dict.fromkeys(self.errors)))
 
-    def text(self, data: Mapping[str, Any], field: str, *, max_len: int = MAX_SHORT, required: bool = False) -> str | None:
+    def text(
+        self,
+        data: Mapping[str, Any],
+        field: str,
+        *,
+        max_len: int = MAX_SHORT,
+        required: bool = False,
+    ) -> str | None:
         raw = data.get(field)
         if raw is None or (isinstance(raw, str) and not raw.strip()):
             if required:
@@ -70,7 +77,9 @@ class Collector:
             return None
         return value
 
-    def integer(self, data: Mapping[str, Any], field: str, low: int, high: int, *, required: bool = False) -> int | None:
+    def integer(
+        self, data: Mapping[str, Any], field: str, low: int, high: int, *, required: bool = False
+    ) -> int | None:
         raw = data.get(field)
         if raw is None or raw == "":
             if required:
@@ -86,7 +95,15 @@ class Collector:
             return None
         return value
 
-    def choice(self, data: Mapping[str, Any], field: str, parse: Callable[[str], T], allowed: str, *, required: bool = False) -> T | None:
+    def choice(
+        self,
+        data: Mapping[str, Any],
+        field: str,
+        parse: Callable[[str], T],
+        allowed: str,
+        *,
+        required: bool = False,
+    ) -> T | None:
         raw = data.get(field)
         if raw is None or raw == "":
             if required:
@@ -138,7 +155,9 @@ class Collector:
 
 def parse_datetime(raw: str) -> datetime:
     """W3C / ISO 8601 with a timezone (``Z`` or ``±HH:MM``); a naive time is refused."""
-    value = datetime.fromisoformat(raw.strip().replace("Z", "+00:00").replace(" ", "+", 1) if "T" in raw else raw.strip())
+    value = datetime.fromisoformat(
+        raw.strip().replace("Z", "+00:00").replace(" ", "+", 1) if "T" in raw else raw.strip()
+    )
     if value.tzinfo is None:
         raise ValueError("timezone required")
     return value
@@ -230,14 +249,17 @@ def new_ticket_from(
     contact: Mapping[str, Any] | None,
     require_location: bool,
 ) -> NewTicket:
-    """Validate a new request. Unknown service → NotFound (404); anything else → InvalidInput (400)."""
+    """Validate a new request. Unknown service → NotFound (404); else problems → InvalidInput."""
     c = Collector()
     service_code = c.text(data, "service_code", max_len=32, required=kind == Kind.REPORT)
     if service_code is None:
         service_code = "other" if kind != Kind.REPORT else ""
     service = settings.service(service_code) if service_code else None
     if service_code and service is None:
-        raise NotFound(f"service_code {service_code} not found", [FieldError("service_code", "unknown service")])
+        raise NotFound(
+            f"service_code {service_code} not found",
+            [FieldError("service_code", "unknown service")],
+        )
     description = c.text(data, "description", max_len=MAX_DESCRIPTION)
     lat = c.number(data, "lat", -90, 90)
     lon = c.number(data, "long", -180, 180)
@@ -305,8 +327,14 @@ def api_ticket_from(settings: Settings, data: Mapping[str, Any]) -> NewTicket:
     reporter = c.mapping(data, "reporter")
     try:
         new = new_ticket_from(
-            settings, data, kind=kind, channel=channel or "", attributes=attributes,
-            media_urls=media, contact=reporter or None, require_location=kind == Kind.REPORT,
+            settings,
+            data,
+            kind=kind,
+            channel=channel or "",
+            attributes=attributes,
+            media_urls=media,
+            contact=reporter or None,
+            require_location=kind == Kind.REPORT,
         )
     except InvalidInput as exc:
         c.errors.extend(exc.errors)
@@ -342,7 +370,11 @@ def survey_from(data: Mapping[str, Any], ticket_number: str) -> SurveyAnswer:
     comment = c.text(data, "comment", max_len=MAX_COMMENT)
     c.raise_if_any()
     return SurveyAnswer(
-        ticket_number, _present(channel), _present(user_id), _present(quality), _present(speed),
+        ticket_number,
+        _present(channel),
+        _present(user_id),
+        _present(quality),
+        _present(speed),
         comment,
     )
 
@@ -357,8 +389,12 @@ def rating_from(data: Mapping[str, Any]) -> NewRating:
     number = c.text(data, "service_request_id", max_len=16)
     c.raise_if_any()
     return NewRating(
-        _present(kind), _present(score), _present(conversation_id), _present(channel),
-        agent_id, number,
+        _present(kind),
+        _present(score),
+        _present(conversation_id),
+        _present(channel),
+        agent_id,
+        number,
     )
 
 
@@ -373,7 +409,11 @@ def followup_from(data: Mapping[str, Any], ticket_number: str) -> NewFollowup:
     contact = contact_from(c, c.mapping(data, "reporter"), channel or "")
     c.raise_if_any()
     return NewFollowup(
-        ticket_number, _present(channel), text, urls["voicemail_url"], urls["attachment_url"],
+        ticket_number,
+        _present(channel),
+        text,
+        urls["voicemail_url"],
+        urls["attachment_url"],
         contact,
     )
 

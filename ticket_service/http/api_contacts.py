@@ -61,8 +61,12 @@ async def verify(request: web.Request) -> web.Response:
     ctx = context(request)
     async with ctx.db.write() as conn:
         reporter_id = await verify_contact(
-            conn, contact.channel, contact.channel_user_id, ctx.clock.now(),
-            phone=contact.phone, email=contact.email,
+            conn,
+            contact.channel,
+            contact.channel_user_id,
+            ctx.clock.now(),
+            phone=contact.phone,
+            email=contact.email,
         )
         return ok(await _identity(conn, contact, reporter_id))
 

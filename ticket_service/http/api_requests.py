@@ -95,12 +95,14 @@ async def get_request(request: web.Request) -> web.Response:
         rows = await history.history(conn, ticket["id"])
         reporter = await queries.reporter_of(conn, ticket["reporter_id"])
         followers = await queries.follower_count(conn, ticket["id"])
-    return ok({
-        "ticket": _staff_view(ticket, request),
-        "history": rows,
-        "reporter": {f: reporter[f] for f in REPORTER_FIELDS} if reporter else None,
-        "followers": followers,
-    })
+    return ok(
+        {
+            "ticket": _staff_view(ticket, request),
+            "history": rows,
+            "reporter": {f: reporter[f] for f in REPORTER_FIELDS} if reporter else None,
+            "followers": followers,
+        }
+    )
 
 
 @routes.get("/api/v1/requests/{number}/history")
@@ -123,8 +125,13 @@ async def _change_status(request: web.Request, *, reopen: bool) -> web.Response:
     if principal.role == Role.SATISFACTION and current["kind"] != Kind.COMPLAINT:
         raise Forbidden("the satisfaction role changes the status of complaints only")
     ticket = await tickets.change_status(
-        ctx, number, status=change.status, resolution=change.resolution, note=change.note,
-        actor=actor(principal), internal=change.internal,
+        ctx,
+        number,
+        status=change.status,
+        resolution=change.resolution,
+        note=change.note,
+        actor=actor(principal),
+        internal=change.internal,
         data={"internal": True} if change.internal else None,
     )
     return ok({"ticket": _staff_view(ticket, request), "update_id": ticket["last_update_id"]})

@@ -65,7 +65,9 @@ async def _http_session(app: web.Application) -> AsyncIterator[None]:
 def create_app(ctx: Context, *, background: bool = True) -> web.Application:
     """The application. ``background=False`` leaves the scheduler and the event delivery off
     (tests drive them directly)."""
-    app = web.Application(middlewares=[errors_middleware], client_max_size=ctx.settings.max_body_bytes)
+    app = web.Application(
+        middlewares=[errors_middleware], client_max_size=ctx.settings.max_body_bytes
+    )
     app[CONTEXT] = ctx
     app[MESSAGES] = load_messages()
     app.cleanup_ctx.append(_http_session)

@@ -168,23 +168,43 @@ def _text_cell(value: str) -> str:
 
 def csv_header(levels: tuple[int, ...]) -> list[str]:
     return [
-        "key", "name_ar", "name_en", "received", "closed", "completion_rate", "open", "overdue",
-        "median_hours_to_close", "p90_hours_to_close",
+        "key",
+        "name_ar",
+        "name_en",
+        "received",
+        "closed",
+        "completion_rate",
+        "open",
+        "overdue",
+        "median_hours_to_close",
+        "p90_hours_to_close",
         *(f"escalations_l{level}" for level in levels),
-        "reminders", "followups", "survey_responses", "satisfaction_rate", "mean_agent_rating",
+        "reminders",
+        "followups",
+        "survey_responses",
+        "satisfaction_rate",
+        "mean_agent_rating",
     ]
 
 
 def _csv_row(key: str, name_ar: str, name_en: str, m: Metrics) -> list[str]:
     return [
-        _text_cell(key), _text_cell(name_ar), _text_cell(name_en),
-        str(m.received), str(m.closed), _decimal(m.completion_rate, RATE_PLACES),
-        str(m.open), str(m.overdue),
+        _text_cell(key),
+        _text_cell(name_ar),
+        _text_cell(name_en),
+        str(m.received),
+        str(m.closed),
+        _decimal(m.completion_rate, RATE_PLACES),
+        str(m.open),
+        str(m.overdue),
         _decimal(m.median_hours_to_close, HOURS_PLACES),
         _decimal(m.p90_hours_to_close, HOURS_PLACES),
         *(str(n) for n in m.escalations.values()),
-        str(m.reminders), str(m.followups), str(m.survey_responses),
-        _decimal(m.satisfaction_rate, RATE_PLACES), _decimal(m.mean_agent_rating, RATE_PLACES),
+        str(m.reminders),
+        str(m.followups),
+        str(m.survey_responses),
+        _decimal(m.satisfaction_rate, RATE_PLACES),
+        _decimal(m.mean_agent_rating, RATE_PLACES),
     ]
 
 

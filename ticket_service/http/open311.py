@@ -279,10 +279,14 @@ async def post_request(request: web.Request) -> web.StreamResponse:
     if "Accept-Language" in request.headers:
         data["language"] = language
     new = new_ticket_from(
-        ctx.settings, data, kind=Kind.REPORT, channel=CHANNEL,
+        ctx.settings,
+        data,
+        kind=Kind.REPORT,
+        channel=CHANNEL,
         attributes=_attributes(form, ctx.settings.service(form.get("service_code", "").strip())),
         media_urls=[u for u in form.getall("media_url", []) if u],
-        contact=contact, require_location=True,
+        contact=contact,
+        require_location=True,
     )
     created = await ticket_store.create(ctx, new, idempotency_key)
     number = created.ticket["number"]
@@ -359,8 +363,12 @@ def _request_filter(settings: Settings, params: Params, now: datetime) -> querie
     c.raise_if_any()
     assert window is not None
     return queries.RequestFilter(
-        service_codes=_csv(params.get("service_code")), statuses=statuses,
-        start=window[0], end=window[1], page=page, page_size=size,
+        service_codes=_csv(params.get("service_code")),
+        statuses=statuses,
+        start=window[0],
+        end=window[1],
+        page=page,
+        page_size=size,
     )
 
 
@@ -408,7 +416,9 @@ async def get_token(request: web.Request) -> web.StreamResponse:
     if number is None:
         raise NotFound(f"token {token[:64]} not found")
     return _reply(
-        request, "service_requests", [{"service_request_id": number, "token": token}],
+        request,
+        "service_requests",
+        [{"service_request_id": number, "token": token}],
         language=_language(request),
     )
 
@@ -496,8 +506,13 @@ async def post_update(request: web.Request) -> web.StreamResponse:
             data["media_url"] = media[0]
         try:
             changed = await ticket_store.change_status(
-                ctx, number, status=target, resolution=resolution, note=description,
-                actor=f"open311:{principal.role}:{principal.key_id}", data=data,
+                ctx,
+                number,
+                status=target,
+                resolution=resolution,
+                note=description,
+                actor=f"open311:{principal.role}:{principal.key_id}",
+                data=data,
             )
             done = str(changed["last_update_id"])
         except Conflict:

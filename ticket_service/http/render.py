@@ -79,5 +79,7 @@ def error_items(status: int, message: str, exc: DomainError | None = None) -> li
     return [{"code": status, "description": message}]
 
 
-def error_response(fmt: str, status: int, message: str, exc: DomainError | None = None) -> web.Response:
+def error_response(
+    fmt: str, status: int, message: str, exc: DomainError | None = None
+) -> web.Response:
     return respond(fmt, "errors", error_items(status, message, exc), status=status)

@@ -8,7 +8,9 @@ from ticket_service.db.schema import metadata
 
 connection = context.config.attributes.get("connection")
 if connection is None:
-    raise RuntimeError("run migrations through ticket_service.db.migrate (python -m ticket_service migrate)")
+    raise RuntimeError(
+        "run migrations through ticket_service.db.migrate (python -m ticket_service migrate)"
+    )
 
 context.configure(
     connection=connection,
