@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import signal
 import sys
 
 from aiohttp import web
@@ -38,8 +39,13 @@ async def _serve(ctx: Context) -> None:
         len(ctx.settings.services),
         len(ctx.settings.municipalities),
     )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
     try:
-        await asyncio.Event().wait()
+        await stop.wait()
+        log.info("stopping: finishing requests in flight")
     finally:
         await runner.cleanup()
 
