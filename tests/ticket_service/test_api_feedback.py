@@ -101,6 +101,21 @@ async def test_ratings_one_to_five_are_stored(client: Client, score: int) -> Non
     assert data["agent_id"] == "agent-17" and data["rating_id"]
 
 
+async def test_a_retried_rating_is_stored_once(client: Client, ctx: Any) -> None:
+    from sqlalchemy import func, select
+
+    from ticket_service.db.schema import ratings
+
+    body = {"kind": "answer", "score": 4, "conversation_id": "telegram:77", "channel": "telegram"}
+    key = {"Idempotency-Key": "rating-telegram-77-turn-12"}
+    first = await call(client, "POST", "/api/v1/ratings", "hub", body, key)
+    again = await call(client, "POST", "/api/v1/ratings", "hub", body, key)
+    assert first[0] == again[0] == 201
+    assert first[1]["rating_id"] == again[1]["rating_id"]
+    async with ctx.db.read() as conn:
+        assert (await conn.execute(select(func.count()).select_from(ratings))).scalar_one() == 1
+
+
 @BOTH_BACKENDS
 async def test_a_rating_can_name_its_ticket(client: Client) -> None:
     number = await number_of(client)

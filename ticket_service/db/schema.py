@@ -204,6 +204,7 @@ ratings = Table(
     Column("channel", String(32), nullable=False),
     Column("ticket_id", Id, ForeignKey("tickets.id")),
     Column("created_at", UTCDateTime, nullable=False, index=True),
+    Column("idempotency_key", String(128), unique=True),
 )
 
 outbox_events = Table(

@@ -111,9 +111,24 @@ async def submit_survey(ctx: Context, answer: SurveyAnswer) -> dict[str, Any]:
     }
 
 
-async def add_rating(ctx: Context, new: NewRating) -> dict[str, Any]:
+async def add_rating(
+    ctx: Context, new: NewRating, idempotency_key: str | None = None
+) -> dict[str, Any]:
+    """Store a rating; a retry with the same ``idempotency_key`` stores nothing new."""
     now = ctx.clock.now()
     async with ctx.db.write() as conn:
+        if idempotency_key:
+            seen = (
+                (
+                    await conn.execute(
+                        select(ratings).where(ratings.c.idempotency_key == idempotency_key)
+                    )
+                )
+                .mappings()
+                .first()
+            )
+            if seen:
+                return _rating_view(dict(seen), new.ticket_number)
         ticket_id = None
         if new.ticket_number:
             ticket = await find(conn, new.ticket_number)
@@ -121,27 +136,36 @@ async def add_rating(ctx: Context, new: NewRating) -> dict[str, Any]:
                 raise NotFound(f"service_request_id {new.ticket_number} not found")
             ticket_id = ticket["id"]
         rid = (
-            await conn.execute(
-                ratings.insert()
-                .values(
-                    kind=new.kind.value,
-                    score=new.score,
-                    conversation_id=new.conversation_id,
-                    agent_id=new.agent_id,
-                    channel=new.channel,
-                    ticket_id=ticket_id,
-                    created_at=now,
+            (
+                await conn.execute(
+                    ratings.insert()
+                    .values(
+                        kind=new.kind.value,
+                        score=new.score,
+                        conversation_id=new.conversation_id,
+                        agent_id=new.agent_id,
+                        channel=new.channel,
+                        ticket_id=ticket_id,
+                        created_at=now,
+                        idempotency_key=idempotency_key,
+                    )
+                    .returning(ratings)
                 )
-                .returning(ratings.c.id)
             )
-        ).scalar_one()
+            .mappings()
+            .one()
+        )
+    return _rating_view(dict(rid), new.ticket_number)
+
+
+def _rating_view(row: dict[str, Any], ticket_number: str | None) -> dict[str, Any]:
     return {
-        "rating_id": str(rid),
-        "kind": new.kind.value,
-        "score": new.score,
-        "conversation_id": new.conversation_id,
-        "agent_id": new.agent_id,
-        "channel": new.channel,
-        "service_request_id": new.ticket_number,
-        "created_datetime": iso(now),
+        "rating_id": str(row["id"]),
+        "kind": row["kind"],
+        "score": row["score"],
+        "conversation_id": row["conversation_id"],
+        "agent_id": row["agent_id"],
+        "channel": row["channel"],
+        "service_request_id": ticket_number,
+        "created_datetime": iso(row["created_at"]),
     }

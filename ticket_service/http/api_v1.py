@@ -171,7 +171,8 @@ async def create_rating(request: web.Request) -> web.Response:
     """An agent-service or answer rating 1–5 for a conversation (optionally a ticket)."""
     authenticate(request, Role.HUB, Role.AGENT)
     rating = rating_from(await json_object(request))
-    return ok(await feedback.add_rating(context(request), rating), status=201)
+    key = idempotency_key(request)
+    return ok(await feedback.add_rating(context(request), rating, key), status=201)
 
 
 @routes.post("/api/v1/escalations/run")

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 10:31:21.161945
+Create Date: 2026-11-28
 """
 
 from __future__ import annotations
@@ -228,10 +228,12 @@ def upgrade() -> None:
         sa.Column(
             "created_at", ticket_service.db.schema.UTCDateTime(timezone=True), nullable=False
         ),
+        sa.Column("idempotency_key", sa.String(length=128), nullable=True),
         sa.ForeignKeyConstraint(
             ["ticket_id"], ["tickets.id"], name=op.f("fk_ratings_ticket_id_tickets")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ratings")),
+        sa.UniqueConstraint("idempotency_key", name=op.f("uq_ratings_idempotency_key")),
     )
     with op.batch_alter_table("ratings", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_ratings_created_at"), ["created_at"], unique=False)
