@@ -383,7 +383,8 @@ async def test_concurrent_passes_deliver_each_event_exactly_once(
         for d in instances:
             await d.dispose()
 
-    assert sum(counts) == 30 and sum(1 for c in counts if c) > 1  # shared out, no overlap
+    # how the work is shared out depends on scheduling; that no event goes out twice does not
+    assert sum(counts) == 30
     ids = hub.event_ids()
     assert len(ids) == 30 and len(set(ids)) == 30 and hub.requests == 30
     assert all(r["delivered_at"] is not None and r["attempts"] == 1 for r in await _deliveries(ctx))
