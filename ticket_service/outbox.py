@@ -31,6 +31,7 @@ EVENT_TYPES = frozenset(
     }
 )
 SMTP_TARGET = "smtp"
+_INSERT_EVENT = outbox_events.insert().returning(outbox_events.c.id)
 
 
 def recipient(
@@ -115,15 +116,14 @@ async def emit(
     }
     row_id = (
         await conn.execute(
-            outbox_events.insert()
-            .values(
-                event_id=event_id,
-                type=event_type,
-                ticket_id=ticket["id"],
-                payload=payload,
-                created_at=now,
-            )
-            .returning(outbox_events.c.id)
+            _INSERT_EVENT,
+            {
+                "event_id": event_id,
+                "type": event_type,
+                "ticket_id": ticket["id"],
+                "payload": payload,
+                "created_at": now,
+            },
         )
     ).scalar_one()
     targets = [s.name for s in ctx.settings.subscribers]

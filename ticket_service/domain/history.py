@@ -11,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ticket_service.db.schema import ticket_updates
 from ticket_service.domain.views import iso
 
+_INSERT = ticket_updates.insert().returning(ticket_updates.c.id)
+
 
 async def record(
     conn: AsyncConnection,
@@ -25,18 +27,17 @@ async def record(
     data: dict[str, Any] | None = None,
 ) -> int:
     result = await conn.execute(
-        ticket_updates.insert()
-        .values(
-            ticket_id=ticket_id,
-            at=at,
-            kind=kind,
-            status=status,
-            note=note,
-            actor=actor,
-            public=public,
-            data=data or {},
-        )
-        .returning(ticket_updates.c.id)
+        _INSERT,
+        {
+            "ticket_id": ticket_id,
+            "at": at,
+            "kind": kind,
+            "status": status,
+            "note": note,
+            "actor": actor,
+            "public": public,
+            "data": data or {},
+        },
     )
     return int(result.scalar_one())
 

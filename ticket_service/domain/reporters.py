@@ -44,26 +44,8 @@ async def find_reporter(conn: AsyncConnection, channel: str, user_id: str) -> di
     return dict(row) if row else None
 
 
-async def upsert_reporter(conn: AsyncConnection, contact: Contact, now: datetime) -> int:
-    """The reporter id for this identity, created or updated with what the channel told us.
-
-    One statement (``INSERT … ON CONFLICT DO UPDATE``). A known field is never blanked by a
-    later message that lacks it, and a verified phone or e-mail is not overwritten by an
-    unverified one.
-    """
-    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(reporters).values(
-        channel=contact.channel,
-        channel_user_id=contact.channel_user_id,
-        name=contact.name,
-        phone=contact.phone,
-        email=contact.email,
-        phone_verified=bool(contact.phone and contact.phone_verified),
-        email_verified=bool(contact.email and contact.email_verified),
-        language=contact.language,
-        created_at=now,
-        updated_at=now,
-    )
+def _upsert_statement(insert: Any) -> Any:
+    stmt = insert(reporters)
     new = stmt.excluded
     updates: dict[str, Any] = {
         "updated_at": new.updated_at,
@@ -79,10 +61,35 @@ async def upsert_reporter(conn: AsyncConnection, contact: Contact, now: datetime
             (takes, or_(new_verified, and_(old_value == new_value, old_verified))),
             else_=old_verified,
         )
-    upsert = stmt.on_conflict_do_update(
+    return stmt.on_conflict_do_update(
         index_elements=[reporters.c.channel, reporters.c.channel_user_id], set_=updates
     ).returning(reporters.c.id)
-    return int((await conn.execute(upsert)).scalar_one())
+
+
+# Built once per dialect: constructing this statement costs more than running it.
+_UPSERT = {"postgresql": _upsert_statement(pg_insert), "sqlite": _upsert_statement(sqlite_insert)}
+
+
+async def upsert_reporter(conn: AsyncConnection, contact: Contact, now: datetime) -> int:
+    """The reporter id for this identity, created or updated with what the channel told us.
+
+    One statement (``INSERT … ON CONFLICT DO UPDATE``). A known field is never blanked by a
+    later message that lacks it, and a verified phone or e-mail is not overwritten by an
+    unverified one.
+    """
+    params = {
+        "channel": contact.channel,
+        "channel_user_id": contact.channel_user_id,
+        "name": contact.name,
+        "phone": contact.phone,
+        "email": contact.email,
+        "phone_verified": bool(contact.phone and contact.phone_verified),
+        "email_verified": bool(contact.email and contact.email_verified),
+        "language": contact.language,
+        "created_at": now,
+        "updated_at": now,
+    }
+    return int((await conn.execute(_UPSERT[conn.dialect.name], params)).scalar_one())
 
 
 async def linked_reporter_ids(conn: AsyncConnection, reporter_id: int) -> set[int]:

@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -25,6 +25,23 @@ from ticket_service.geo import bounding_box, haversine_m
 from ticket_service.numbers import new_ticket_number
 
 INQUIRY_SLA_HOURS = 48
+
+
+# Statements built once: per-call construction costs more CPU than the database round trip.
+_DUPLICATE_CANDIDATES = select(tickets).where(
+    tickets.c.service_code == bindparam("service_code"),
+    tickets.c.status != Status.CLOSED.value,
+    tickets.c.kind == Kind.REPORT.value,
+    tickets.c.lat.between(bindparam("min_lat"), bindparam("max_lat")),
+    tickets.c.long.between(bindparam("min_lon"), bindparam("max_lon")),
+)
+_BY_IDEMPOTENCY_KEY = select(tickets).where(tickets.c.idempotency_key == bindparam("key"))
+_INSERT_UNLESS_NUMBER_TAKEN = {
+    name: insert(tickets)
+    .on_conflict_do_nothing(index_elements=[tickets.c.number])
+    .returning(tickets.c.id)
+    for name, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
 
 
 @dataclass(frozen=True)
@@ -86,15 +103,14 @@ async def _open_duplicate(
     radius = ctx.settings.duplicate_radius_m
     min_lat, max_lat, min_lon, max_lon = bounding_box(new.lat, new.long, radius)
     rows = await conn.execute(
-        select(tickets).where(
-            and_(
-                tickets.c.service_code == new.service_code,
-                tickets.c.status != Status.CLOSED,
-                tickets.c.kind == Kind.REPORT,
-                tickets.c.lat.between(min_lat, max_lat),
-                tickets.c.long.between(min_lon, max_lon),
-            )
-        )
+        _DUPLICATE_CANDIDATES,
+        {
+            "service_code": new.service_code,
+            "min_lat": min_lat,
+            "max_lat": max_lat,
+            "min_lon": min_lon,
+            "max_lon": max_lon,
+        },
     )
     best: tuple[float, dict[str, Any]] | None = None
     for row in rows.mappings():
@@ -105,11 +121,7 @@ async def _open_duplicate(
 
 
 async def _by_idempotency_key(conn: AsyncConnection, key: str) -> dict[str, Any] | None:
-    row = (
-        (await conn.execute(select(tickets).where(tickets.c.idempotency_key == key)))
-        .mappings()
-        .first()
-    )
+    row = (await conn.execute(_BY_IDEMPOTENCY_KEY, {"key": key})).mappings().first()
     return dict(row) if row else None
 
 
@@ -255,15 +267,9 @@ async def _insert_with_fresh_number(conn: AsyncConnection, values: dict[str, Any
 
     ``ON CONFLICT (number) DO NOTHING`` keeps a clash from aborting the transaction.
     """
-    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    stmt = _INSERT_UNLESS_NUMBER_TAKEN[conn.dialect.name]
     for _ in range(20):
-        stmt = (
-            insert(tickets)
-            .values(**values)
-            .on_conflict_do_nothing(index_elements=[tickets.c.number])
-            .returning(tickets.c.id)
-        )
-        row = (await conn.execute(stmt)).first()
+        row = (await conn.execute(stmt, values)).first()
         if row is not None:
             return int(row[0])
         values["number"] = new_ticket_number()
