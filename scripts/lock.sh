@@ -16,7 +16,7 @@ log "creating a temporary venv with $py ($("$py" -V 2>&1)) in $tmp"
 log "installing requirements-dev.txt (no constraints)"
 PIP_DISABLE_PIP_VERSION_CHECK=1 "$tmp/venv/bin/python" -m pip install --no-input -q -r requirements-dev.txt
 
-header="# Exact versions of every package in .venv (generated with pip freeze; regenerate with \`make lock\`)."
+header="# Exact versions of every package in .venv (pip freeze, setuptools kept; regenerate with \`make lock\`)."
 if [ -f constraints.txt ]; then
     first="$(head -n 1 constraints.txt)"
     case "$first" in '#'*) header="$first" ;; esac
@@ -24,7 +24,7 @@ fi
 {
     printf '%s\n' "$header"
     PIP_DISABLE_PIP_VERSION_CHECK=1 "$tmp/venv/bin/python" -m pip freeze \
-        | grep -Eiv '^(pip|setuptools|wheel|distribute)=='
+        | grep -Eiv '^(pip|wheel|distribute)=='
 } >"$tmp/constraints.txt"
 if cmp -s "$tmp/constraints.txt" constraints.txt; then
     log "constraints.txt unchanged"
