@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -96,8 +97,10 @@ async def measure_service(base: str, creates: int, gets: int) -> dict[str, Resul
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=64)) as session:
 
         async def create(s: aiohttp.ClientSession, i: int) -> int:
+            # as the hub and the bot do: every create carries an idempotency key
+            key = {"Idempotency-Key": str(uuid.uuid4())}
             async with s.post(
-                f"{base}/api/v1/requests", json=create_body(i, rng), headers=headers
+                f"{base}/api/v1/requests", json=create_body(i, rng), headers={**headers, **key}
             ) as r:
                 if r.status < 300:
                     numbers.append((await r.json())["ticket"]["service_request_id"])
@@ -143,23 +146,26 @@ async def measure_bare(base: str, creates: int) -> dict[str, Result]:
     return results
 
 
-def service_env(db_url: str, port: int) -> dict[str, str]:
+def service_env(db_url: str, port: int, workers: int = 1) -> dict[str, str]:
     return {
         **os.environ,
         "TAWASUL_DB_URL": db_url,
         "TAWASUL_TICKET_PORT": str(port),
+        "TAWASUL_TICKET_WORKERS": str(workers),
         "TAWASUL_API_KEYS": f"hub={HUB_KEY}",
         "TAWASUL_EVENT_SUBSCRIBERS": "",
         "TAWASUL_SMTP_HOST": "",
     }
 
 
-def bench_backend(name: str, db_url: str, creates: int, gets: int) -> dict[str, Result]:
+def bench_backend(
+    name: str, db_url: str, creates: int, gets: int, workers: int = 1
+) -> dict[str, Result]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     with process(
         [sys.executable, "-m", "ticket_service"],
-        service_env(db_url, port),
+        service_env(db_url, port, workers),
         f"{base}/open311/v2/services.json",
     ):
         log(f"{name}: ticket service up on {base}")
@@ -199,16 +205,16 @@ Last run: {datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}, {os.cpu_count()} c
 
 {table(rows)}
 
-How: `python -m bench.tickets --creates {args.creates} --gets {args.gets}`. For each backend a fresh
-database (SQLite file in WAL mode; a throw-away PostgreSQL {PostgresServer.__name__} cluster with
-default durability: fsync and synchronous_commit on) and a real `python -m ticket_service` process
-on 127.0.0.1; a closed-loop aiohttp client (`bench/loadgen.py`) in a second process sends
-`POST /api/v1/requests` (hub key, reporter, random point in the province, rotating service codes;
-each create runs routing, the duplicate search, the reporter upsert, the history row and the
-outbox event in one transaction) and then `GET /open311/v2/requests/<id>.json` for the created
-ids. Concurrency 1 runs a quarter of the requests. "bare aiohttp" is `bench/bare_server.py`, a
-handler that only parses the JSON body, measured in the same run as the ceiling of this machine.
-The load generator shares the 2 cores with the service and the database.
+How: `python -m bench.tickets --creates {args.creates} --gets {args.gets}`. For each backend a
+fresh database (SQLite file in WAL mode; a throw-away PostgreSQL {PostgresServer.__name__} cluster
+with default durability: fsync and synchronous_commit on) and a real `python -m ticket_service`
+process on 127.0.0.1; a closed-loop aiohttp client (`bench/loadgen.py`) in a second process sends
+`POST /api/v1/requests` (hub key, an `Idempotency-Key`, reporter, random point in the province,
+rotating service codes; each create runs routing, the duplicate search, the reporter upsert, the
+history row and the outbox event in one transaction) and then `GET /open311/v2/requests/<id>.json`
+for the created ids. Concurrency 1 runs a quarter of the requests. "bare aiohttp" is
+`bench/bare_server.py`, a handler that only parses the JSON body, measured in the same run as the
+ceiling of this machine. The load generator shares the 2 cores with the service and the database.
 {end}"""
     text = doc.read_text(encoding="utf-8") if doc.exists() else "# Benchmarks\n"
     if begin in text:
@@ -250,6 +256,9 @@ def main() -> None:
         url = pg.start()
         rows["ticket service, PostgreSQL"] = bench_backend(
             "PostgreSQL", url, args.creates, args.gets
+        )
+        rows["ticket service, PostgreSQL, 2 workers"] = bench_backend(
+            "PostgreSQL, 2 workers", url, args.creates, args.gets, workers=2
         )
     finally:
         pg.remove()

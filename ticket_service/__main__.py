@@ -6,8 +6,11 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import signal
+import subprocess
 import sys
+import time
 
 from aiohttp import web
 
@@ -19,6 +22,7 @@ from ticket_service.db.migrate import upgrade
 from ticket_service.http.app import create_app
 
 log = logging.getLogger("ticket_service")
+WORKER_ENV = "TAWASUL_WORKER_INDEX"
 
 
 async def _migrate(db: Database) -> None:
@@ -26,11 +30,18 @@ async def _migrate(db: Database) -> None:
     await upgrade(db.engine)
 
 
-async def _serve(ctx: Context) -> None:
-    await _migrate(ctx.db)
+async def _serve(ctx: Context, *, migrate: bool = True) -> None:
+    if migrate:
+        await _migrate(ctx.db)
     runner = web.AppRunner(create_app(ctx), access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, ctx.settings.host, ctx.settings.port, backlog=1024)
+    site = web.TCPSite(
+        runner,
+        ctx.settings.host,
+        ctx.settings.port,
+        backlog=1024,
+        reuse_port=ctx.settings.workers > 1,
+    )
     await site.start()
     log.info(
         "ticket service on http://%s:%d/open311/v2/services.json (%d services, %d municipalities)",
@@ -63,9 +74,41 @@ def main(argv: list[str] | None = None) -> int:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
     ctx = Context(settings, Database(settings.database_url), SystemClock())
+    worker = WORKER_ENV in os.environ
+    if args.command == "serve" and settings.workers > 1 and not worker:
+        asyncio.run(_migrate(ctx.db))
+        return _supervise(settings.workers)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve(ctx) if args.command == "serve" else _migrate(ctx.db))
+        if args.command == "migrate":
+            asyncio.run(_migrate(ctx.db))
+        else:
+            asyncio.run(_serve(ctx, migrate=not worker))
     return 0
+
+
+def _supervise(workers: int) -> int:
+    """Run ``workers`` serving processes on one port; stop all when one stops or on a signal."""
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "ticket_service", "serve"],
+            env={**os.environ, WORKER_ENV: str(i)},
+        )
+        for i in range(workers)
+    ]
+
+    def forward(signum: int, _frame: object) -> None:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.send_signal(signum)
+
+    signal.signal(signal.SIGINT, forward)
+    signal.signal(signal.SIGTERM, forward)
+    log.info("supervising %d worker processes", workers)
+    while all(proc.poll() is None for proc in procs):
+        time.sleep(0.2)
+    forward(signal.SIGTERM, None)
+    codes = [proc.wait() for proc in procs]
+    return max(abs(code) for code in codes)
 
 
 if __name__ == "__main__":

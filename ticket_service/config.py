@@ -104,6 +104,7 @@ class SmtpSettings:
 class Settings:
     host: str
     port: int
+    workers: int
     database_url: str
     jurisdiction_id: str
     default_language: str
@@ -291,15 +292,20 @@ def load_settings(
     if subscribers and not secret:
         raise ConfigError("TAWASUL_EVENT_SECRET must be set when event subscribers are configured")
 
+    database_url = _database_url(
+        env.get(
+            "TAWASUL_DB_URL", str(main.get("database_url", "sqlite+aiosqlite:///var/tickets.db"))
+        )
+    )
+    workers = int(env.get("TAWASUL_TICKET_WORKERS", main.get("workers", 1)))
+    if workers < 1 or (workers > 1 and database_url.startswith("sqlite")):
+        raise ConfigError("workers must be 1 with SQLite (one writer); use PostgreSQL for more")
+
     return Settings(
         host=env.get("TAWASUL_TICKET_HOST", str(main.get("host", "127.0.0.1"))),
         port=int(env.get("TAWASUL_TICKET_PORT", main.get("port", 8090))),
-        database_url=_database_url(
-            env.get(
-                "TAWASUL_DB_URL",
-                str(main.get("database_url", "sqlite+aiosqlite:///var/tickets.db")),
-            )
-        ),
+        workers=workers,
+        database_url=database_url,
         jurisdiction_id=str(main.get("jurisdiction_id", "")),
         default_language=str(main.get("default_language", "ar")),
         max_body_bytes=int(main.get("max_body_bytes", 262144)),

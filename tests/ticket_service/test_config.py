@@ -68,3 +68,10 @@ def test_a_service_with_an_unknown_department_is_refused(tmp_path: Path) -> None
     )
     with pytest.raises(ConfigError, match="unknown department 'nowhere'"):
         load_settings(settings_dir=tmp_path, env={})
+
+
+def test_several_workers_need_postgresql() -> None:
+    with pytest.raises(ConfigError, match="workers must be 1 with SQLite"):
+        load_settings(env={"TAWASUL_TICKET_WORKERS": "2"})
+    pg = "postgresql+asyncpg://tawasul@127.0.0.1/tawasul"
+    assert load_settings(env={"TAWASUL_TICKET_WORKERS": "2", "TAWASUL_DB_URL": pg}).workers == 2
