@@ -31,6 +31,10 @@ async def _migrate(db: Database) -> None:
 
 
 async def _serve(ctx: Context, *, migrate: bool = True) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
     if migrate:
         await _migrate(ctx.db)
     runner = web.AppRunner(create_app(ctx), access_log=None)
@@ -50,10 +54,6 @@ async def _serve(ctx: Context, *, migrate: bool = True) -> None:
         len(ctx.settings.services),
         len(ctx.settings.municipalities),
     )
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
     try:
         await stop.wait()
         log.info("stopping: finishing requests in flight")
@@ -96,7 +96,13 @@ def _supervise(workers: int) -> int:
         for i in range(workers)
     ]
 
+    stopping = False
+
     def forward(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        if stopping:  # once: a second signal could hit a worker after its loop has closed
+            return
+        stopping = True
         for proc in procs:
             if proc.poll() is None:
                 proc.send_signal(signum)
@@ -106,8 +112,11 @@ def _supervise(workers: int) -> int:
     log.info("supervising %d worker processes", workers)
     while all(proc.poll() is None for proc in procs):
         time.sleep(0.2)
+    crashed = not stopping
     forward(signal.SIGTERM, None)
-    codes = [proc.wait() for proc in procs]
+    asked = set() if crashed else {-signal.SIGTERM, -signal.SIGINT}
+    # a worker still importing when told to stop dies of the signal: that is a clean stop too
+    codes = [0 if code in asked else code for code in (proc.wait() for proc in procs)]
     return max(abs(code) for code in codes)
 
 
