@@ -21,7 +21,7 @@ from ticket_service import outbox
 from ticket_service.context import Context
 from ticket_service.db.schema import escalations, tickets
 from ticket_service.domain import history
-from ticket_service.domain.schedule import Step, due_steps, next_step
+from ticket_service.domain.schedule import Step, due_steps, next_for_ticket
 from ticket_service.domain.statuses import Status
 
 log = logging.getLogger(__name__)
@@ -66,13 +66,8 @@ async def _record_step(
 
 async def _save_level(conn: AsyncConnection, ctx: Context, ticket: dict[str, Any]) -> None:
     s = ctx.settings
-    upcoming = next_step(
-        ticket["requested_at"],
-        ticket["sla_hours"],
-        ticket["escalation_level"],
-        s.escalation_thresholds,
-        s.escalation_reminders,
-        now=ctx.clock.now(),
+    upcoming = next_for_ticket(
+        ticket, s.escalation_thresholds, s.escalation_reminders, ctx.clock.now()
     )
     ticket["next_escalation_at"] = upcoming.due_at if upcoming else None
     await conn.execute(

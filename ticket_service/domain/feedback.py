@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ticket_service.context import Context
+from ticket_service.db import idempotency
 from ticket_service.db.schema import ratings, reporters, surveys
 from ticket_service.domain import history
 from ticket_service.domain.reporters import linked_reporter_ids
@@ -117,18 +118,9 @@ async def add_rating(
     """Store a rating; a retry with the same ``idempotency_key`` stores nothing new."""
     now = ctx.clock.now()
     async with ctx.db.write() as conn:
-        if idempotency_key:
-            seen = (
-                (
-                    await conn.execute(
-                        select(ratings).where(ratings.c.idempotency_key == idempotency_key)
-                    )
-                )
-                .mappings()
-                .first()
-            )
-            if seen:
-                return _rating_view(dict(seen), new.ticket_number)
+        earlier = await idempotency.seen(conn, ratings, idempotency_key)
+        if earlier:
+            return _rating_view(earlier, new.ticket_number)
         ticket_id = None
         if new.ticket_number:
             ticket = await find(conn, new.ticket_number)

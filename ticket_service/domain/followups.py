@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ticket_service import outbox
 from ticket_service.context import Context
+from ticket_service.db import idempotency
 from ticket_service.db.schema import followups, tickets
 from ticket_service.domain import escalation, history
 from ticket_service.domain.reporters import Contact, upsert_reporter
@@ -69,18 +70,9 @@ async def create(
     """File a follow-up, queue it for Beneficiary Satisfaction and escalate the ticket."""
     now = ctx.clock.now()
     async with ctx.db.write() as conn:
-        if idempotency_key:
-            seen = (
-                (
-                    await conn.execute(
-                        select(followups).where(followups.c.idempotency_key == idempotency_key)
-                    )
-                )
-                .mappings()
-                .first()
-            )
-            if seen:
-                return view(dict(seen), new.ticket_number)
+        earlier = await idempotency.seen(conn, followups, idempotency_key)
+        if earlier:
+            return view(earlier, new.ticket_number)
         ticket = await lock(conn, new.ticket_number)
         reporter_id = await upsert_reporter(conn, new.contact, now) if new.contact else None
         reference = new_followup_reference()

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,20 @@ def next_step(
         elapsed = (now - requested_at) / timedelta(hours=sla_hours)
         seq = max(1, math.floor(elapsed - thresholds[-1]) + 1)
     return Step(top, seq, due_at(requested_at, sla_hours, thresholds[-1] + seq))
+
+
+def next_for_ticket(
+    ticket: Mapping[str, Any], thresholds: tuple[float, ...], reminders: bool, now: datetime
+) -> Step | None:
+    """The next step of an open ticket from where it stands now."""
+    return next_step(
+        ticket["requested_at"],
+        ticket["sla_hours"],
+        ticket["escalation_level"],
+        thresholds,
+        reminders,
+        now=now,
+    )
 
 
 def due_steps(

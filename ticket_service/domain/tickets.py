@@ -14,11 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ticket_service import outbox
 from ticket_service.context import Context
+from ticket_service.db import idempotency
 from ticket_service.db.schema import ticket_followers, tickets
 from ticket_service.domain import history
 from ticket_service.domain.reporters import Contact, upsert_reporter
 from ticket_service.domain.routing import department_for, municipality_for
-from ticket_service.domain.schedule import due_at, next_step
+from ticket_service.domain.schedule import due_at, next_for_ticket, next_step
 from ticket_service.domain.statuses import ALLOWED_MOVES, Kind, Resolution, Status, extended_status
 from ticket_service.errors import Conflict, FieldError, InvalidInput, NotFound
 from ticket_service.geo import bounding_box, haversine_m
@@ -35,7 +36,6 @@ _DUPLICATE_CANDIDATES = select(tickets).where(
     tickets.c.lat.between(bindparam("min_lat"), bindparam("max_lat")),
     tickets.c.long.between(bindparam("min_lon"), bindparam("max_lon")),
 )
-_BY_IDEMPOTENCY_KEY = select(tickets).where(tickets.c.idempotency_key == bindparam("key"))
 _INSERT_UNLESS_NUMBER_TAKEN = {
     name: insert(tickets)
     .on_conflict_do_nothing(index_elements=[tickets.c.number])
@@ -120,11 +120,6 @@ async def _open_duplicate(
     return best[1] if best else None
 
 
-async def _by_idempotency_key(conn: AsyncConnection, key: str) -> dict[str, Any] | None:
-    row = (await conn.execute(_BY_IDEMPOTENCY_KEY, {"key": key})).mappings().first()
-    return dict(row) if row else None
-
-
 async def _add_follower(
     conn: AsyncConnection, ctx: Context, ticket: dict[str, Any], reporter_id: int
 ) -> None:
@@ -155,7 +150,7 @@ async def create(ctx: Context, new: NewTicket, idempotency_key: str | None = Non
         # A concurrent retry with the same key won the race; answer with its ticket.
         if idempotency_key:
             async with ctx.db.read() as conn:
-                seen = await _by_idempotency_key(conn, idempotency_key)
+                seen = await idempotency.seen(conn, tickets, idempotency_key)
             if seen:
                 return Created(seen, duplicate=False, replayed=True)
         raise
@@ -172,7 +167,7 @@ async def _create(ctx: Context, new: NewTicket, idempotency_key: str | None) -> 
         )
     async with ctx.db.write() as conn:
         if idempotency_key:
-            seen = await _by_idempotency_key(conn, idempotency_key)
+            seen = await idempotency.seen(conn, tickets, idempotency_key)
             if seen:
                 return Created(seen, duplicate=False, replayed=True)
         reporter_id = await upsert_reporter(conn, new.contact, now) if new.contact else None
@@ -325,13 +320,8 @@ async def change_status(
             values.update(resolution=None, closed_at=None)
             if old == Status.CLOSED:
                 s = ctx.settings
-                upcoming = next_step(
-                    ticket["requested_at"],
-                    ticket["sla_hours"],
-                    ticket["escalation_level"],
-                    s.escalation_thresholds,
-                    s.escalation_reminders,
-                    now=now,
+                upcoming = next_for_ticket(
+                    ticket, s.escalation_thresholds, s.escalation_reminders, now
                 )
                 # a reopened ticket is as late as it was: escalation resumes from where it stood
                 values["next_escalation_at"] = max(upcoming.due_at, now) if upcoming else None
