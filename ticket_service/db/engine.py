@@ -29,7 +29,9 @@ class Database:
         if self.is_sqlite:
             _ensure_parent_dir(url)
         else:
-            kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+            # No pre-ping: it costs a round trip per request. A connection the server closed fails
+            # once and is discarded; clients retry 5xx (creates carry an Idempotency-Key).
+            kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
             _configure_sqlite(self.engine)

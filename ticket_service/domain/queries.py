@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ticket_service.db.schema import reporters, ticket_followers, ticket_updates, tickets
@@ -48,6 +48,17 @@ async def public_requests(conn: AsyncConnection, f: RequestFilter) -> list[dict[
         .offset((f.page - 1) * f.page_size)
     )
     return [dict(r) for r in (await conn.execute(query)).mappings()]
+
+
+_PUBLIC_ONE = select(tickets).where(
+    tickets.c.number == bindparam("number"), tickets.c.kind == Kind.REPORT.value
+)
+
+
+async def public_request(conn: AsyncConnection, number: str) -> dict[str, Any] | None:
+    """One report by its number (the hottest public read: a prepared, cached statement)."""
+    row = (await conn.execute(_PUBLIC_ONE, {"number": number})).mappings().first()
+    return dict(row) if row else None
 
 
 async def public_updates(

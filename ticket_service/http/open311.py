@@ -394,11 +394,10 @@ async def get_request(request: web.Request) -> web.StreamResponse:
     number = request.match_info["service_request_id"]
     language = _language(request)
     async with ctx.db.read() as conn:
-        one = queries.RequestFilter(ids=(number,), page_size=1)
-        rows = await queries.public_requests(conn, one)
-    if not rows:
+        row = await queries.public_request(conn, number)
+    if row is None:
         raise NotFound(f"service_request_id {number[:32]} not found")
-    body = [public_request(rows[0], ctx.settings, language)]
+    body = [public_request(row, ctx.settings, language)]
     return _reply(request, "service_requests", body, language=language)
 
 
