@@ -211,6 +211,7 @@ def parse_api_keys(spec: str) -> dict[str, Role]:
     keys: dict[str, Role] = {}
     for item in filter(None, (part.strip() for part in spec.split(","))):
         role, sep, key = item.partition("=")
+        key = key.strip()
         if not sep or not key:
             raise ConfigError("TAWASUL_API_KEYS must look like 'hub=KEY,agent=KEY'")
         try:

@@ -38,7 +38,7 @@ def test_defaults_need_no_configuration() -> None:
 
 
 def test_api_keys_come_from_the_environment() -> None:
-    assert parse_api_keys("hub=a1, agent=b2,agent=b3") == {
+    assert parse_api_keys("hub=a1, agent = b2,agent=b3") == {
         "a1": Role.HUB,
         "b2": Role.AGENT,
         "b3": Role.AGENT,
