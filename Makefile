@@ -12,7 +12,7 @@ export VENV
 PY := $(VENV)/bin/python
 
 # Packages checked by mypy: those of this list that exist (have an __init__.py).
-MYPY_CANDIDATES := ticket_service ticket_client bot channels actions
+MYPY_CANDIDATES := ticket_service ticket_client bot channels actions nlu_components
 MYPY_PACKAGES = $(patsubst %/__init__.py,%,$(wildcard $(addsuffix /__init__.py,$(MYPY_CANDIDATES))))
 
 # Extra arguments for pytest, e.g. `make test PYTEST_ARGS='-k redis -x'`.
