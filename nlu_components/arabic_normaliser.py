@@ -31,10 +31,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rasa.engine.graph import ExecutionContext, GraphComponent  # type: ignore[import-not-found, import-untyped, unused-ignore]
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe  # type: ignore[import-not-found, import-untyped, unused-ignore]
-from rasa.engine.storage.resource import Resource  # type: ignore[import-not-found, import-untyped, unused-ignore]
-from rasa.engine.storage.storage import ModelStorage  # type: ignore[import-not-found, import-untyped, unused-ignore]
 from rasa.nlu.constants import TOKENS_NAMES  # type: ignore[import-not-found, import-untyped, unused-ignore]
 from rasa.shared.nlu.constants import (  # type: ignore[import-not-found, import-untyped, unused-ignore]
     ACTION_TEXT,
@@ -49,6 +46,7 @@ from rasa.shared.nlu.training_data.message import Message  # type: ignore[import
 from rasa.shared.nlu.training_data.training_data import TrainingData  # type: ignore[import-not-found, import-untyped, unused-ignore]
 
 from nlu_components.arabic_text import normalise, normalise_with_offsets, original_span
+from nlu_components.stateless import StatelessComponent
 
 #: Message attribute (and parse-result key) holding the text as the user wrote it.
 TEXT_ORIGINAL = "text_original"
@@ -62,7 +60,7 @@ TEXT_TOKENS = TOKENS_NAMES[TEXT]
 @DefaultV1Recipe.register(  # type: ignore[misc, unused-ignore]
     [DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False
 )
-class ArabicNormaliser(GraphComponent):  # type: ignore[misc]
+class ArabicNormaliser(StatelessComponent):
     """Normalises Arabic spelling and digits in the message text (see module docstring)."""
 
     @staticmethod
@@ -75,22 +73,6 @@ class ArabicNormaliser(GraphComponent):  # type: ignore[misc]
         if not isinstance(value, bool):
             raise ValueError(f"ArabicNormaliser: taa_marbuta must be true or false, not {value!r}")
         self._taa_marbuta: bool = value
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> ArabicNormaliser:
-        """Creates the component (it has nothing to train or persist)."""
-        return cls(config)
-
-    @staticmethod
-    def required_packages() -> list[str]:
-        """No third-party packages."""
-        return []
 
     def _normalise(self, text: str) -> str:
         return normalise(text, taa_marbuta=self._taa_marbuta)
@@ -158,7 +140,7 @@ class ArabicNormaliser(GraphComponent):  # type: ignore[misc]
 @DefaultV1Recipe.register(  # type: ignore[misc, unused-ignore]
     [DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False
 )
-class ArabicTextRestorer(GraphComponent):  # type: ignore[misc]
+class ArabicTextRestorer(StatelessComponent):
     """Puts the text as the user wrote it back into the message, after the extractors.
 
     Put it last in the pipeline. Entities found in the normalised text get ``start``/``end``
@@ -183,22 +165,6 @@ class ArabicTextRestorer(GraphComponent):  # type: ignore[misc]
                 f"ArabicTextRestorer: restore_values must be a list of entity names, not {types!r}"
             )
         self._restore_values: frozenset[str] = frozenset(types)
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> ArabicTextRestorer:
-        """Creates the component (it has nothing to train or persist)."""
-        return cls(config)
-
-    @staticmethod
-    def required_packages() -> list[str]:
-        """No third-party packages."""
-        return []
 
     def process(self, messages: list[Message]) -> list[Message]:
         """Restores the original text and moves entity spans onto it."""

@@ -26,10 +26,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rasa.engine.graph import ExecutionContext, GraphComponent  # type: ignore[import-not-found, import-untyped, unused-ignore]
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe  # type: ignore[import-not-found, import-untyped, unused-ignore]
-from rasa.engine.storage.resource import Resource  # type: ignore[import-not-found, import-untyped, unused-ignore]
-from rasa.engine.storage.storage import ModelStorage  # type: ignore[import-not-found, import-untyped, unused-ignore]
 from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME  # type: ignore[import-not-found, import-untyped, unused-ignore]
 from rasa.shared.nlu.constants import (  # type: ignore[import-not-found, import-untyped, unused-ignore]
     INTENT,
@@ -42,6 +39,7 @@ from rasa.shared.nlu.training_data.message import Message  # type: ignore[import
 
 from nlu_components.arabic_normaliser import TEXT_ORIGINAL
 from nlu_components.language import detect
+from nlu_components.stateless import StatelessComponent
 
 #: What :func:`nlu_components.language.detect` returns for a language the bot does not speak.
 OTHER = "other"
@@ -50,32 +48,13 @@ OTHER = "other"
 @DefaultV1Recipe.register(  # type: ignore[misc, unused-ignore]
     [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False
 )
-class LanguageGate(GraphComponent):  # type: ignore[misc]
+class LanguageGate(StatelessComponent):
     """Sets the intent to ``nlu_fallback`` for messages in another language (see module)."""
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
         """No options."""
         return {}
-
-    def __init__(self, config: dict[str, Any]) -> None:
-        self._config = config
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> LanguageGate:
-        """Creates the component (it has nothing to train or persist)."""
-        return cls(config)
-
-    @staticmethod
-    def required_packages() -> list[str]:
-        """No third-party packages."""
-        return []
 
     def process(self, messages: list[Message]) -> list[Message]:
         """Gates messages whose original text is in another language."""

@@ -20,10 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rasa.engine.graph import ExecutionContext, GraphComponent  # type: ignore[import-not-found, import-untyped, unused-ignore]
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe  # type: ignore[import-not-found, import-untyped, unused-ignore]
-from rasa.engine.storage.resource import Resource  # type: ignore[import-not-found, import-untyped, unused-ignore]
-from rasa.engine.storage.storage import ModelStorage  # type: ignore[import-not-found, import-untyped, unused-ignore]
 from rasa.nlu.extractors.extractor import EntityExtractorMixin  # type: ignore[import-not-found, import-untyped, unused-ignore]
 from rasa.shared.nlu.constants import (  # type: ignore[import-not-found, import-untyped, unused-ignore]
     ENTITIES,
@@ -37,12 +34,13 @@ from rasa.shared.nlu.constants import (  # type: ignore[import-not-found, import
 from rasa.shared.nlu.training_data.message import Message  # type: ignore[import-not-found, import-untyped, unused-ignore]
 
 from nlu_components.arabic_text import find_ticket_numbers
+from nlu_components.stateless import StatelessComponent
 
 
 @DefaultV1Recipe.register(  # type: ignore[misc, unused-ignore]
     [DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False
 )
-class TicketNumberExtractor(GraphComponent, EntityExtractorMixin):  # type: ignore[misc]
+class TicketNumberExtractor(StatelessComponent, EntityExtractorMixin):  # type: ignore[misc]
     """Adds ``ticket_id`` entities (ASCII digits) found by regex in the normalised text."""
 
     @staticmethod
@@ -57,22 +55,6 @@ class TicketNumberExtractor(GraphComponent, EntityExtractorMixin):  # type: igno
                 f"TicketNumberExtractor: entity_name must be a non-empty string, not {name!r}"
             )
         self._entity_name: str = name
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> TicketNumberExtractor:
-        """Creates the component (it has nothing to train or persist)."""
-        return cls(config)
-
-    @staticmethod
-    def required_packages() -> list[str]:
-        """No third-party packages."""
-        return []
 
     def process(self, messages: list[Message]) -> list[Message]:
         """Replaces ``ticket_id`` entities with the ones the regex finds."""
