@@ -86,6 +86,14 @@ def cleared(field: str) -> Slots:
     return {slot: None for slot in CLEARED_WITH.get(field, (field,))} | {"confirmed": None}
 
 
+def service_slot(value: Any, tracker: Tracker, domain: DomainDict) -> str | None:
+    """The service code to keep: the NLU may take a word for a service, so an answered
+    service stays unless the message names a real one."""
+    code = parse_service(value, domain)
+    previous = parse_service(context.value_before_message(tracker, "service"), domain)
+    return context.keep_answered(tracker, "service", code or previous)  # type: ignore[no-any-return]
+
+
 class ValidateReportForm(FormValidationAction):
     def name(self) -> str:
         return "validate_report_form"
@@ -176,9 +184,7 @@ class ValidateReportForm(FormValidationAction):
     def validate_service(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Slots:
-        code = parse_service(value, domain)  # NLU may take a word for a service: keep ours
-        previous = parse_service(context.value_before_message(tracker, "service"), domain)
-        return {"service": context.keep_answered(tracker, "service", code or previous)}
+        return {"service": service_slot(value, tracker, domain)}
 
     def validate_description(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -26,12 +26,11 @@ from rasa_sdk.types import DomainDict
 
 from actions import context
 from actions.phone import canonical_phone
-from actions.report import FIELDS
+from actions.report import FIELDS, service_slot
 from actions.responses import text_of
 from actions.submit_report import retry_pending
 from actions.values import (
     parse_rating,
-    parse_service,
     parse_ticket_number,
     photo_from_attachments,
     pin_text,
@@ -174,9 +173,7 @@ class ActionValidateSlotMappings(ValidationAction):
     def validate_service(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Slots:
-        code = parse_service(value, domain)  # NLU may take a word for a service: keep ours
-        previous = parse_service(context.value_before_message(tracker, "service"), domain)
-        return {"service": context.keep_answered(tracker, "service", code or previous)}
+        return {"service": service_slot(value, tracker, domain)}
 
     def validate_ticket_id(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
