@@ -98,6 +98,30 @@ async def move(
     return data
 
 
+async def seed_tickets(client: Client) -> dict[str, str]:
+    """An open and a closed ticket filed by SARA, and a follow-up on the open one."""
+    open_no = await number_of(client)
+    closed_no = await number_of(
+        client,
+        {
+            "service_code": "waste",
+            "lat": 26.43,
+            "long": 50.07,
+            "channel": "whatsapp",
+            "reporter": SARA,
+        },
+    )
+    await move(client, closed_no, "closed", resolution="fixed")
+    _, fu = await call(
+        client,
+        "POST",
+        f"/api/v1/requests/{open_no}/followups",
+        "hub",
+        {"channel": "whatsapp", "reporter": contact_of(SARA)},
+    )
+    return {"open": open_no, "closed": closed_no, "ref": fu["reference"]}
+
+
 async def hub_view(client: Client, number: str, person: dict[str, str]) -> tuple[int, Any]:
     query = "channel={channel}&channel_user_id={channel_user_id}".format(**contact_of(person))
     return await call(client, "GET", f"/api/v1/requests/{number}?{query}", "hub")

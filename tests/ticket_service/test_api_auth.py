@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from .api_support import SARA, Client, call, contact_of, move, number_of
+from .api_support import SARA, Client, call, contact_of, seed_tickets
 from .conftest import KEYS
 
 ROLES = tuple(KEYS)
@@ -57,23 +57,7 @@ ENDPOINTS: list[tuple[str, str, Any, tuple[str, ...]]] = [
 
 @pytest.fixture
 async def seeded(client: Client) -> dict[str, str]:
-    """An open and a closed ticket filed by SARA, and a follow-up on the open one."""
-    open_no = await number_of(client)
-    closed_no = await number_of(
-        client,
-        {
-            "service_code": "waste",
-            "lat": 26.43,
-            "long": 50.07,
-            "channel": "whatsapp",
-            "reporter": SARA,
-        },
-    )
-    await move(client, closed_no, "closed", resolution="fixed")
-    _, fu = await call(
-        client, "POST", f"/api/v1/requests/{open_no}/followups", "agent", {"channel": "voice"}
-    )
-    return {"open": open_no, "closed": closed_no, "ref": fu["reference"]}
+    return await seed_tickets(client)
 
 
 @pytest.mark.parametrize(

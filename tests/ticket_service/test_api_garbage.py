@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from .api_support import SARA, Client, call, contact_of, move, number_of
+from .api_support import Client, seed_tickets
 from .conftest import BOTH_BACKENDS, KEYS
 
 FIELDS = (
@@ -104,26 +104,7 @@ FUZZ = settings(
 
 @pytest.fixture
 async def seeded(client: Client) -> dict[str, str]:
-    open_no = await number_of(client)
-    closed_no = await number_of(
-        client,
-        {
-            "service_code": "waste",
-            "lat": 26.43,
-            "long": 50.07,
-            "channel": "whatsapp",
-            "reporter": SARA,
-        },
-    )
-    await move(client, closed_no, "closed", resolution="fixed")
-    _, fu = await call(
-        client,
-        "POST",
-        f"/api/v1/requests/{open_no}/followups",
-        "hub",
-        {"channel": "whatsapp", "reporter": contact_of(SARA)},
-    )
-    return {"open": open_no, "closed": closed_no, "ref": fu["reference"]}
+    return await seed_tickets(client)
 
 
 @BOTH_BACKENDS
