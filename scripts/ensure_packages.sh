@@ -15,6 +15,11 @@ set -euo pipefail
 PACKAGES=(
     redis-server
     postgresql
+    # the e-mail channel's tests run a real IMAP server (tests/channels/email)
+    dovecot-imapd
+    # the web chat's browser test (headless Chromium driven by Selenium)
+    chromium
+    chromium-driver
 )
 
 # is_present PKG: true when what we need from PKG is on this machine.

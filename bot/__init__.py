@@ -1,0 +1,1 @@
+"""The channel hub: webhook ingest, durable queues, ordered conversations with Rasa, sending."""
