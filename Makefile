@@ -18,7 +18,7 @@ MYPY_PACKAGES = $(patsubst %/__init__.py,%,$(wildcard $(addsuffix /__init__.py,$
 # Extra arguments for pytest, e.g. `make test PYTEST_ARGS='-k redis -x'`.
 PYTEST_ARGS ?=
 
-.PHONY: help venv packages run lint typecheck test bench-tickets lock clean
+.PHONY: help venv packages run lint typecheck test bench-tickets bench-hub lock clean
 
 help: ## List the targets
 	@echo "Tawasul — make targets:"
@@ -55,6 +55,9 @@ test: venv packages lint typecheck ## lint + typecheck + pytest (real Redis/Post
 
 bench-tickets: venv ## Benchmark the ticket service (bench/tickets.py)
 	$(PY) -m bench.tickets $(BENCH_ARGS)
+
+bench-hub: venv packages bot-ready ## Benchmark the hub: webhook ingest and added turn latency (bench/hub.py)
+	$(PY) -m bench.hub $(BENCH_ARGS)
 
 lock: ## Regenerate constraints.txt from a fresh temporary venv (pip freeze)
 	@scripts/lock.sh

@@ -12,19 +12,16 @@ import argparse
 import asyncio
 import os
 import random
-import subprocess
 import sys
 import tempfile
-import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 
+from bench.common import bare_server, logger, process, write_section
 from bench.loadgen import Result, run
 from tests.services import PostgresServer, free_port
 
@@ -44,35 +41,7 @@ SERVICES = [
 ]
 
 
-def log(message: str) -> None:
-    print(f"[bench-tickets {time.strftime('%H:%M:%S')}] {message}", flush=True)
-
-
-@contextmanager
-def process(args: list[str], env: dict[str, str], ready_url: str) -> Iterator[None]:
-    proc = subprocess.Popen(
-        args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
-    try:
-        deadline = time.monotonic() + 60
-        import urllib.request
-
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(
-                    f"{args} exited: {proc.stderr.read().decode() if proc.stderr else ''}"
-                )
-            try:
-                with urllib.request.urlopen(ready_url, timeout=1):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"{args} not ready") from None
-                time.sleep(0.2)
-        yield
-    finally:
-        proc.terminate()
-        proc.wait(20)
+log = logger("bench-tickets")
 
 
 def create_body(i: int, rng: random.Random) -> dict[str, Any]:
@@ -199,13 +168,10 @@ def _verdict(name: str, results: dict[str, Result]) -> str:
 
 
 def write_doc(rows: dict[str, dict[str, Result]], args: argparse.Namespace) -> None:
-    doc = ROOT / "docs" / "benchmarks.md"
-    begin, end = "<!-- bench-tickets:begin -->", "<!-- bench-tickets:end -->"
     verdict = "\n".join(
         _verdict(name, results) for name, results in rows.items() if "PostgreSQL" in name
     )
-    section = f"""{begin}
-## Ticket service (`make bench-tickets`)
+    section = f"""## Ticket service (`make bench-tickets`)
 
 Last run: {datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}, {os.cpu_count()} cores, load average
 before the run {args.load_before:.2f} (other work on the machine inflates latencies: compare
@@ -224,13 +190,8 @@ history row and the outbox event in one transaction) and then `GET /open311/v2/r
 for the created ids. Concurrency 1 runs a quarter of the requests. "bare aiohttp" is
 `bench/bare_server.py`, a handler that only parses the JSON body, measured in the same run as the
 ceiling of this machine. The load generator shares the 2 cores with the service and the database.
-{end}"""
-    text = doc.read_text(encoding="utf-8") if doc.exists() else "# Benchmarks\n"
-    if begin in text:
-        text = text[: text.index(begin)] + section + text[text.index(end) + len(end) :]
-    else:
-        text = text.rstrip() + "\n\n" + section + "\n"
-    doc.write_text(text, encoding="utf-8")
+"""
+    doc = write_section("bench-tickets", section)
     log(f"wrote {doc.relative_to(ROOT)}")
 
 
@@ -243,16 +204,9 @@ def main() -> None:
     args.load_before = os.getloadavg()[0]
     rows: dict[str, dict[str, Result]] = {}
 
-    port = free_port()
-    with process(
-        [sys.executable, "-m", "bench.bare_server", str(port)],
-        dict(os.environ),
-        f"http://127.0.0.1:{port}/get/1",
-    ):
+    with bare_server(free_port()) as bare:
         log("bare aiohttp ceiling ...")
-        rows["bare aiohttp (ceiling)"] = asyncio.run(
-            measure_bare(f"http://127.0.0.1:{port}", args.creates)
-        )
+        rows["bare aiohttp (ceiling)"] = asyncio.run(measure_bare(bare, args.creates))
 
     with tempfile.TemporaryDirectory() as tmp:
         log("SQLite ...")

@@ -37,6 +37,7 @@ __all__ = [
     "HubServices",
     "Media",
     "handle_webhook",
+    "read_limited",
 ]
 
 #: Bodies larger than this are refused with 413 before verification.
@@ -85,6 +86,18 @@ class Channel(Protocol):
         ``max_bytes`` or not fetchable)."""
 
 
+async def read_limited(request: web.Request, limit: int) -> bytes | None:
+    """The whole body (however the client chunked it), or None once it passes ``limit``."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.content.iter_chunked(64 * 1024):
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 Verifier = Callable[[bytes, Mapping[str, str]], None]
 Parser = Callable[[bytes], list[InboundEvent]]
 
@@ -101,8 +114,8 @@ async def handle_webhook(
     events are durable."""
     if request.content_length is not None and request.content_length > MAX_WEBHOOK_BYTES:
         return web.json_response({"error": "body too large"}, status=413)
-    raw = await request.content.read(MAX_WEBHOOK_BYTES + 1)
-    if len(raw) > MAX_WEBHOOK_BYTES:
+    raw = await read_limited(request, MAX_WEBHOOK_BYTES)
+    if raw is None:
         return web.json_response({"error": "body too large"}, status=413)
     try:
         verify(raw, request.headers)

@@ -3,8 +3,9 @@
 # `make venv packages`). Ctrl-C stops them all.
 #
 #  1. Loads .run/dev.env (variables already set in the environment win over the file).
-#  2. If TAWASUL_API_KEYS / TAWASUL_EVENT_SECRET are unset, generates random dev values ONCE
-#     into .run/dev.env (mode 600) and uses them from then on.
+#  2. If TAWASUL_API_KEYS / TAWASUL_EVENT_SECRET / TAWASUL_ADMIN_TOKEN (the hub's admin API) are
+#     unset, generates random dev values ONCE into .run/dev.env (mode 600) and uses them from
+#     then on. TAWASUL_EVENT_SUBSCRIBERS defaults to the hub's /events/tickets.
 #  3. Builds .run/Procfile = Procfile + a `redis:` line when no Redis answers at
 #     $TAWASUL_REDIS_URL (see scripts/ensure_redis.sh).
 #  4. exec honcho: all processes get the exported environment; the first one to exit stops all.
@@ -64,6 +65,11 @@ if [ -z "${TAWASUL_EVENT_SECRET+x}" ]; then
     export TAWASUL_EVENT_SECRET
     new_lines+=("TAWASUL_EVENT_SECRET=$TAWASUL_EVENT_SECRET")
 fi
+if [ -z "${TAWASUL_ADMIN_TOKEN+x}" ]; then
+    TAWASUL_ADMIN_TOKEN="$(token)"
+    export TAWASUL_ADMIN_TOKEN
+    new_lines+=("TAWASUL_ADMIN_TOKEN=$TAWASUL_ADMIN_TOKEN")
+fi
 if [ "${#new_lines[@]}" -gt 0 ]; then
     header=()
     if [ ! -f "$DEV_ENV" ]; then
@@ -76,7 +82,13 @@ if [ "${#new_lines[@]}" -gt 0 ]; then
     (umask 077 && printf '%s\n' "${header[@]}" "${new_lines[@]}" >>"$DEV_ENV")
     log "generated dev secrets (${new_lines[*]%%=*}) into $REPO_ROOT/$DEV_ENV"
 fi
-log "API keys (role=key) and the event secret are in $REPO_ROOT/$DEV_ENV unless set in your environment"
+log "API keys (role=key), the event secret and the hub's admin token are in $REPO_ROOT/$DEV_ENV unless set in your environment"
+
+# The ticket service tells the hub about its tickets (signed with TAWASUL_EVENT_SECRET, which
+# both processes share): proactive updates on the citizen's channel (bot/events/).
+if [ -z "${TAWASUL_EVENT_SUBSCRIBERS+x}" ]; then
+    export TAWASUL_EVENT_SUBSCRIBERS="hub=http://127.0.0.1:${TAWASUL_HUB_PORT:-8080}/events/tickets"
+fi
 
 # --- 3. .run/Procfile ---------------------------------------------------------------------------
 export TAWASUL_REDIS_URL="${TAWASUL_REDIS_URL:-redis://127.0.0.1:6379/0}"
@@ -94,5 +106,6 @@ fi
 mv -f "$PROCFILE_OUT.tmp" "$PROCFILE_OUT"
 
 # --- 4. run ----------------------------------------------------------------------------------
+log "the hub: http://${TAWASUL_HUB_HOST:-127.0.0.1}:${TAWASUL_HUB_PORT:-8080}/chat (the web chat; the bot answers once Rasa has loaded its model)"
 log "starting: $(grep -Eo '^[A-Za-z0-9_-]+:' "$PROCFILE_OUT" | tr -d : | tr '\n' ' ')(Ctrl-C stops all)"
 exec "$VENV/bin/honcho" -f "$PROCFILE_OUT" -d "$REPO_ROOT" start

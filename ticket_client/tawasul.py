@@ -215,6 +215,31 @@ class TawasulClient:
         reply = await self._call("GET", f"/requests/{segment(number)}/history")
         return _many(reply, HistoryEntry.from_json, "history", "history")
 
+    async def record_notification(
+        self,
+        number: str,
+        *,
+        event_id: str,
+        event_type: str,
+        channel: str,
+        channel_user_id: str,
+        outcome: str,
+        detail: str | None = None,
+    ) -> str:
+        """Hub role: record one proactive message's attempt or outcome (``queued``, ``sent``,
+        ``held``, ``failed``, ``fallback``, ``undeliverable``) on the ticket's internal history;
+        the recipient must be its reporter or a follower. Returns the history row's id."""
+        body = {
+            "event_id": event_id,
+            "event_type": event_type,
+            "channel": channel,
+            "channel_user_id": channel_user_id,
+            "outcome": outcome,
+            "detail": detail,
+        }
+        reply = await self._call("POST", f"/requests/{segment(number)}/notifications", body=body)
+        return _one(reply, lambda data: str(data["update_id"]), "record notification")
+
     async def create_followup(
         self,
         number: str,

@@ -33,7 +33,16 @@ routes = web.RouteTableDef()
 # History rows a citizen may see: the ticket's own state changes, never internal notes,
 # escalations, follow-up handling or other citizens' duplicate reports.
 CITIZEN_HISTORY_KINDS = frozenset({"created", "status", "reopen"})
-REPORTER_FIELDS = ("channel", "channel_user_id", "name", "phone", "email", "language")
+REPORTER_FIELDS = (
+    "channel",
+    "channel_user_id",
+    "name",
+    "phone",
+    "email",
+    "phone_verified",
+    "email_verified",
+    "language",
+)
 
 
 def _staff_view(ticket: dict[str, Any], request: web.Request) -> dict[str, Any]:

@@ -15,7 +15,15 @@ from ticket_service.context import Context
 from ticket_service.delivery import delivery_loop
 from ticket_service.domain.escalation import scheduler_loop
 from ticket_service.errors import DomainError
-from ticket_service.http import api_contacts, api_followups, api_requests, api_v1, kpis, open311
+from ticket_service.http import (
+    api_contacts,
+    api_followups,
+    api_notifications,
+    api_requests,
+    api_v1,
+    kpis,
+    open311,
+)
 from ticket_service.http.keys import CONTEXT, HTTP_SESSION, MESSAGES
 from ticket_service.http.render import error_response, request_format
 from ticket_service.messages import load_messages
@@ -74,7 +82,7 @@ def create_app(ctx: Context, *, background: bool = True) -> web.Application:
     if background:
         app.cleanup_ctx.append(_background([delivery_loop, _scheduler]))
     app.add_routes(open311.routes)
-    for module in (api_v1, api_requests, api_followups, api_contacts):
+    for module in (api_v1, api_requests, api_followups, api_contacts, api_notifications):
         app.add_routes(module.routes)
     app.add_routes(kpis.routes)
 

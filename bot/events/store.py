@@ -1,0 +1,129 @@
+"""The Redis side of ticket events: keys, and the atomic steps (one script each).
+
+| key | type | what |
+|---|---|---|
+| ``tawasul:event-seen:<event_id>`` | string, EX 7 d | dedup of events |
+| ``tawasul:event:<event_id>`` | string, EX 7 d | the event's JSON (for holds and fallbacks) |
+| ``tawasul:events`` | stream, group ``hub`` | events to process |
+| ``tawasul:events:held`` | sorted set (score: release time) | events held by quiet hours |
+| ``tawasul:events:outcomes`` | stream, group ``hub`` | what the senders did with updates |
+| ``tawasul:event:<event_id>:<index>:tried`` | set, EX 7 d | channels tried for a recipient |
+"""
+
+from __future__ import annotations
+
+import time
+
+from redis.asyncio import Redis
+
+from bot import keys
+from bot.lua import Script
+from bot.model import OutboundMessage
+
+__all__ = ["EVENTS", "GROUP", "HELD", "OUTCOMES", "TTL", "EventStore"]
+
+EVENTS = "tawasul:events"
+HELD = "tawasul:events:held"
+OUTCOMES = "tawasul:events:outcomes"
+GROUP = "hub"
+TTL = keys.DEDUP_SECONDS
+OUTCOMES_MAXLEN = 100_000
+
+
+def seen_key(event_id: str) -> str:
+    return f"tawasul:event-seen:{event_id}"
+
+
+def body_key(event_id: str) -> str:
+    return f"tawasul:event:{event_id}"
+
+
+def tried_key(event_id: str, index: int) -> str:
+    return f"tawasul:event:{event_id}:{index}:tried"
+
+
+# KEYS: seen, body, events stream. ARGV: ttl s, body, event id. 1 new, 0 seen before.
+STORE = Script(
+    "events_store",
+    """
+if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 0 end
+redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[1])
+redis.call('XADD', KEYS[3], '*', 'e', ARGV[3])
+return 1
+""",
+)
+
+# KEYS: conversation out stream, send-work. ARGV: reply JSON, conversation, time ms.
+ENQUEUE = Script(
+    "events_enqueue",
+    """
+redis.call('XADD', KEYS[1], '*', 'm', ARGV[1], 't', ARGV[3])
+redis.call('XADD', KEYS[2], '*', 'c', ARGV[2])
+return 1
+""",
+)
+
+# KEYS: held, events stream, the event's stream entry's stream (same). ARGV: event id, release
+# score, entry id to ack. Hold an event and drop it from the stream, in one step.
+HOLD = Script(
+    "events_hold",
+    """
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+redis.call('XACK', KEYS[2], ARGV[4], ARGV[3])
+redis.call('XDEL', KEYS[2], ARGV[3])
+return 1
+""",
+)
+
+# KEYS: held, events stream. ARGV: now score, limit. Due held events back into the stream.
+RELEASE = Script(
+    "events_release",
+    """
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
+for _, id in ipairs(due) do
+  redis.call('ZREM', KEYS[1], id)
+  redis.call('XADD', KEYS[2], '*', 'e', id)
+end
+return #due
+""",
+)
+
+
+class EventStore:
+    def __init__(self, redis: Redis) -> None:
+        self.redis = redis
+
+    async def store(self, event_id: str, body: bytes) -> bool:
+        """Durable and deduplicated: True when new (queued), False when seen before."""
+        return bool(
+            await STORE(self.redis, [seen_key(event_id), body_key(event_id), EVENTS],
+                        [TTL, body, event_id])
+        )  # fmt: skip
+
+    async def body(self, event_id: str) -> bytes | None:
+        raw = await self.redis.get(body_key(event_id))
+        return raw if isinstance(raw, bytes) else None
+
+    async def enqueue(self, message: OutboundMessage) -> None:
+        """Hand an update to the hub's outbound queue (the send workers), like a turn's reply."""
+        conversation = message.conversation_id
+        await ENQUEUE(
+            self.redis,
+            [keys.conv_out(conversation), keys.SEND_WORK],
+            [message.to_json(), conversation, int(time.time() * 1000)],
+        )
+
+    async def hold(self, event_id: str, until: float, entry_id: str) -> None:
+        await HOLD(self.redis, [HELD, EVENTS], [event_id, until, entry_id, GROUP])
+
+    async def release_due(self, now: float, limit: int = 100) -> int:
+        return int(await RELEASE(self.redis, [HELD, EVENTS], [now, limit]))
+
+    async def try_channel(self, event_id: str, index: int, channel: str) -> bool:
+        """Remember ``channel`` as tried for this recipient; False when it was already."""
+        key = tried_key(event_id, index)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.sadd(key, channel)
+            pipe.expire(key, TTL)
+            added, _ = await pipe.execute()
+        return bool(added)

@@ -1,0 +1,38 @@
+"""Messenger fixtures: the channel configured against the fake Graph API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from channels.messenger import MessengerChannel, from_env
+from tests.channels.fakes.graph import FakeGraph
+from tests.channels.fakes.graph_fixtures import (  # noqa: F401 (fixtures)
+    channel_fixtures,
+    graph,
+    graph_env,
+    graph_server,
+    psid,
+    redis,
+    session,
+    small_hub,
+    wa_user,
+)
+
+PAYLOADS = Path(__file__).with_name("payloads")
+APP_SECRET = "messenger-app-secret-for-tests"
+VERIFY_TOKEN = "messenger-verify-token-for-tests"
+
+
+def env_for(graph: FakeGraph, **extra: str) -> dict[str, str]:  # noqa: F811
+    """The environment that configures the channel against ``graph``."""
+    return {
+        "TAWASUL_MESSENGER_PAGE_ACCESS_TOKEN": graph.page_token,
+        "TAWASUL_MESSENGER_APP_SECRET": APP_SECRET,
+        "TAWASUL_MESSENGER_VERIFY_TOKEN": VERIFY_TOKEN,
+        "TAWASUL_MESSENGER_PAGE_ID": graph.page_id,
+        **graph_env(graph),
+        **extra,
+    }
+
+
+channel, wired = channel_fixtures(MessengerChannel, from_env, env_for)

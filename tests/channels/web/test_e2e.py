@@ -1,0 +1,146 @@
+"""End to end over the web chat API, in Arabic and English: a hub process (web channel on, no
+credentials) → real Rasa → actions → ticket service, replies read back from the history and
+pushed over the WebSocket. A map pin and a photo; the filed ticket checked as staff see it."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import pytest
+
+from tests.bot.support import Domain, Turn, random_phone, random_pin
+from tests.channels.web.citizen import WebCitizen
+from tests.channels.web.support import png
+from tests.hubstack import HubFactory, HubProcess
+from tests.stack import BotStack
+from ticket_client import TawasulClient
+
+REPORT = {
+    "ar": {
+        "report": "فيه حفرة كبيرة وعميقة في الشارع قدام بيتنا وخربت كفر سيارتي",
+        "caption": "هذي صورة الحفرة",
+        "name": "محمد العتيبي",
+    },
+    "en": {
+        "report": "There is a big deep pothole in the road in front of our house, "
+        "it damaged my tyre",
+        "caption": "here is a photo of the pothole",
+        "name": "Sarah Ahmed",
+    },
+}
+
+
+@pytest.fixture
+async def web_hub(hub_factory: HubFactory) -> AsyncIterator[HubProcess]:
+    process = await hub_factory.start(name="web")
+    yield process
+    await process.stop()
+
+
+def button(turn: Turn, fragment: str) -> dict[str, Any]:
+    for candidate in turn.buttons:
+        if fragment in str(candidate.get("payload")):
+            return candidate
+    raise AssertionError(f"no button with {fragment!r} in {turn}")
+
+
+async def fill_report(
+    who: WebCitizen, first: Turn, answers: dict[str, Any], picture: bytes, caption: str
+) -> Turn:
+    """Answer the report form slot by slot until it shows the summary."""
+    last, previous = first, None
+    for _ in range(12):
+        loop, requested = await who.form()
+        assert loop == "report_form", who.transcript()
+        if requested == "confirmed":
+            return last
+        assert requested != previous, f"asked {requested} again\n{who.transcript()}"
+        previous = requested
+        if requested == "service":
+            chosen = button(last, '"pothole"')
+            last = await who.say(chosen["title"], payload=chosen["payload"])
+        elif requested == "location_text":
+            last = await who.say(location=answers["pin"])
+        elif requested == "photo_url":
+            last = await who.photo(picture, caption)
+        else:
+            assert requested in answers, f"the form asks {requested}\n{who.transcript()}"
+            last = await who.say(answers[requested])
+    raise AssertionError("the form never reached the summary\n" + who.transcript())
+
+
+@pytest.mark.parametrize("language", ["ar", "en"])
+async def test_a_report_with_a_pin_and_a_photo_over_the_api(
+    language: str, web_hub: HubProcess, http: aiohttp.ClientSession, bot_stack: BotStack,
+    domain: Domain, staff: TawasulClient,
+) -> None:  # fmt: skip
+    p = REPORT[language]
+    who = await WebCitizen(web_hub, http, bot_stack.rasa.url, domain).start(language)
+    pushed: list[dict[str, Any]] = []
+    ws = await http.ws_connect(f"{who.api}/ws")
+
+    async def listen() -> None:
+        async for frame in ws:
+            if frame.type == aiohttp.WSMsgType.TEXT and frame.json()["type"] == "message":
+                pushed.append(frame.json()["message"])
+
+    listener = asyncio.create_task(listen())
+    try:
+        phone, pin, picture = random_phone(), random_pin(), png()
+        first = await who.say(p["report"], language=language)
+        assert first.in_language(language), who.transcript()
+        answers = {
+            "description": p["report"],
+            "pin": pin,
+            "reporter_name": p["name"],
+            "reporter_phone": phone,
+        }
+        summary = await fill_report(who, first, answers, picture, p["caption"])
+        assert domain.sent(summary, "utter_report_summary") == language, who.transcript()
+        yes = button(summary, "/affirm")
+        filed = await who.say(yes["title"], payload=yes["payload"])
+        numbers = set(filed.ticket_numbers())
+        assert len(numbers) == 1, who.transcript()
+        assert domain.sent(filed, "utter_report_filed") == language, who.transcript()
+        number = numbers.pop()
+
+        ticket = await staff.ticket(number)
+        assert ticket.service_code == "pothole"
+        assert ticket.channel == "web"
+        assert ticket.language == language
+        assert ticket.description == p["report"]
+        assert ticket.lat == pytest.approx(pin["lat"], abs=1e-6)
+        assert ticket.long == pytest.approx(pin["long"], abs=1e-6)
+        photo = f"{web_hub.url}/media/{hashlib.sha256(picture).hexdigest()}.png"
+        assert ticket.media_urls == (photo,)
+        assert ticket.reporter is not None
+        assert ticket.reporter.channel == "web"
+        assert ticket.reporter.channel_user_id == who.conversation
+        assert ticket.reporter.name == p["name"] and ticket.reporter.phone == phone
+        async with http.get(photo) as response:  # the photo staff will open
+            assert response.status == 200 and await response.read() == picture
+
+        # Every bot reply was also pushed live, the ticket number included.
+        deadline = asyncio.get_running_loop().time() + 10
+        while not any(number in str(m.get("text")) for m in pushed):
+            assert asyncio.get_running_loop().time() < deadline, pushed
+            await asyncio.sleep(0.1)
+        bot_texts = [m.get("text") for m in pushed if m["role"] == "bot"]
+        assert bot_texts == [m.get("text") for t in who.turns for m in t.messages]
+    finally:
+        await ws.close()
+        listener.cancel()
+
+
+async def test_the_hub_address_opens_the_web_chat(
+    web_hub: HubProcess, http: aiohttp.ClientSession
+) -> None:
+    async with http.get(f"{web_hub.url}/", allow_redirects=False) as response:
+        assert response.status == 302 and response.headers["Location"] == "/chat"
+    async with http.get(f"{web_hub.url}/") as response:
+        assert response.status == 200
+        assert 'dir="rtl"' in await response.text()
