@@ -75,12 +75,19 @@ class Chat:
     async def bot_count(self) -> int:
         return len(await self.browser.call(self.browser.bubbles, "bot"))
 
-    async def settle(self, said: str, seen: int) -> Turn:
-        """After the citizen acted: the message confirmed, the hub idle, every reply on the
-        page; the bot's bubbles after the first ``seen`` as a turn."""
+    async def counts(self) -> tuple[int, int]:
+        """How many bubbles the bot and the citizen have on the page."""
+        return await self.bot_count(), len(await self.browser.call(self.browser.bubbles, "user"))
+
+    async def settle(self, said: str, before: tuple[int, int]) -> Turn:
+        """After the citizen acted: their new message on the page and confirmed (a shared
+        location or a photo shows up only once the browser has it), the hub idle, every reply
+        on the page; the bot's bubbles after the first ``before[0]`` as a turn."""
+        seen, mine = before
         await self.browser.wait(
             lambda: (
-                not self.browser.driver.execute_script(
+                len(self.browser.bubbles("user")) > mine
+                and not self.browser.driver.execute_script(
                     "return document.querySelectorAll('#log .msg.pending, #log .msg.failed').length"
                 )
             ),
@@ -128,26 +135,26 @@ class Chat:
         chip = await self.browser.call(pick)
         assert chip is not None, f"no chip {payload_part!r}\n{self.transcript()}"
         title = await self.browser.call(lambda: chip.text)
-        seen = await self.bot_count()
+        before = await self.counts()
         await self.browser.click(chip)
-        return await self.settle(f"[{title}]", seen)
+        return await self.settle(f"[{title}]", before)
 
     async def type(self, text: str) -> Turn:
-        seen = await self.bot_count()
+        before = await self.counts()
         await self.browser.type("#text", text + "\n")
-        return await self.settle(text, seen)
+        return await self.settle(text, before)
 
     async def share_location(self, lat: float, long: float) -> Turn:
         await self.browser.share_position(self.hub.url, lat, long)
         [button] = await self.browser.find_all("#share-location")
-        seen = await self.bot_count()
+        before = await self.counts()
         await self.browser.click(button)
-        return await self.settle(f"[location {lat}, {long}]", seen)
+        return await self.settle(f"[location {lat}, {long}]", before)
 
     async def upload(self, path: Path) -> Turn:
-        seen = await self.bot_count()
+        before = await self.counts()
         await self.browser.type("#photo", str(path))
-        return await self.settle(f"[photo {path.name}]", seen)
+        return await self.settle(f"[photo {path.name}]", before)
 
     async def form(self) -> tuple[str | None, str | None]:
         url = f"{self.rasa_url}/conversations/{self.conversation}/tracker"
@@ -170,7 +177,7 @@ async def test_an_arabic_report_in_the_browser(
     assert await browser.script("return document.documentElement.lang") == "ar"
 
     # The page greets the bot; the menu comes back as chips.
-    greeting = await chat.settle("[greeting]", 0)
+    greeting = await chat.settle("[greeting]", (0, 0))
     assert domain.sent(greeting, "utter_greet") == "ar", chat.transcript()
     # "New report" → the services as buttons → potholes.
     asked = await chat.tap("/report_issue")
