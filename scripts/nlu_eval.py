@@ -3,7 +3,7 @@
 
 Runs inside the Rasa environment (`make nlu-eval` does it for you)::
 
-    .venv-rasa/bin/python scripts/nlu_eval.py [--check] [--model models/x.tar.gz]
+    .venv-rasa/bin/python scripts/nlu_eval.py [--check] [--no-cache] [--model models/x.tar.gz]
 
 1. Trains an NLU-only model (`rasa train nlu`, config.yml) on every data file under nlu_data/
    except nlu_data/test/ — unless ``--model`` names an existing model to evaluate instead.
@@ -15,11 +15,16 @@ Runs inside the Rasa environment (`make nlu-eval` does it for you)::
    per-intent precision / recall / F1, and entity F1 for ``service`` and ``ticket_id``
    compared on values: the expected and predicted values both go through the training
    data's synonyms (and the Arabic normaliser), ticket numbers as ASCII digits without '#'.
-4. Writes docs/nlu-eval.md (tables, date, commit, how it was measured) and, with
+4. Checks that the held-out sets stay held out: a held-out example whose text (normalised,
+   lower-cased, punctuation dropped) is also a training example is a leak; the report lists
+   the leaks and, per language, the held-out examples closest to a training example
+   (character-trigram Jaccard similarity, numbers masked), so near-copies are visible too.
+5. Writes docs/nlu-eval.md (tables, date, commit, how it was measured) and, with
    ``--json PATH``, the numbers as JSON.
 
 ``--check`` exits 1 when a language misses a target: intent macro-F1 >= 0.95, service
-F1 >= 0.90, ticket_id F1 >= 0.98. Exit 2 on a usage error (no test files, no rasa, ...).
+F1 >= 0.90, ticket_id F1 >= 0.98, or when a held-out example with letters is also a training
+example. Exit 2 on a usage error (no test files, no rasa, ...).
 """
 
 from __future__ import annotations
@@ -94,6 +99,60 @@ def multiset_counts(expected: list[str], predicted: list[str]) -> Counts:
     return Counts(tp=tp, fp=sum(pred.values()) - tp, fn=sum(exp.values()) - tp)
 
 
+# --- held-out overlap (pure) ------------------------------------------------------------------
+
+OVERLAP_LISTED = 8
+_NUMBER_RE = re.compile(r"\d+")
+_PUNCT_RE = re.compile(r"[^\w\s]")
+_LETTER_RE = re.compile(r"[^\W\d_]")
+
+
+def overlap_key(text: str, *, mask_numbers: bool = False) -> str:
+    """``text`` normalised for comparison: Arabic normalisation, ASCII digits, lower case,
+    punctuation dropped, single spaces; with ``mask_numbers`` every number becomes ``0``."""
+    key = to_ascii_digits(normalise(text)).lower()
+    if mask_numbers:
+        key = _NUMBER_RE.sub("0", key)
+    return " ".join(_PUNCT_RE.sub(" ", key).split())
+
+
+def trigrams(text: str) -> frozenset[str]:
+    """Character trigrams of ``text`` (numbers masked, so ticket numbers do not count)."""
+    padded = f" {overlap_key(text, mask_numbers=True)} "
+    return frozenset(padded[i : i + 3] for i in range(len(padded) - 2))
+
+
+@dataclass
+class Overlap:
+    """How close the held-out examples of one language are to the training examples."""
+
+    leaks: list[str] = field(default_factory=list)
+    #: (similarity, held-out text, closest training text), most similar first.
+    closest: list[tuple[float, str, str]] = field(default_factory=list)
+
+
+def find_overlap(held_out: list[str], training: list[str]) -> Overlap:
+    """Leaks (same :func:`overlap_key`, ignoring texts without letters, such as a bare
+    number) and each held-out text's closest training text by trigram Jaccard similarity
+    (numbers masked: "٥ من ٥" and "3 من 5" are as close as can be, but no leak)."""
+    keys = {overlap_key(t) for t in training}
+    grams = [(t, trigrams(t)) for t in training]
+    result = Overlap()
+    for text in held_out:
+        if _LETTER_RE.search(text) and overlap_key(text) in keys:
+            result.leaks.append(text)
+        mine = trigrams(text)
+        best, closest = 0.0, ""
+        for other, theirs in grams:
+            union = len(mine | theirs)
+            score = len(mine & theirs) / union if union else 0.0
+            if score > best:
+                best, closest = score, other
+        result.closest.append((best, text, closest))
+    result.closest.sort(key=lambda row: -row[0])
+    return result
+
+
 @dataclass
 class LanguageResult:
     language: str
@@ -106,8 +165,11 @@ class LanguageResult:
     fallbacks: int = 0
     intent_errors: list[tuple[str, str, str, float]] = field(default_factory=list)
     entity_errors: list[tuple[str, str, list[str], list[str]]] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+    overlap: Overlap | None = None
 
     def add_intent(self, text: str, gold: str, predicted: str, confidence: float) -> None:
+        self.texts.append(text)
         self.gold_intents[gold] += 1
         if predicted == gold:
             self.intents[gold].tp += 1
@@ -170,7 +232,11 @@ def stage_training_data(data_dir: Path, staging: Path) -> int:
     return count
 
 
-def train_nlu(config: Path, nlu_dir: Path, out: Path, rasa: Path) -> tuple[Path, float]:
+def train_nlu(
+    config: Path, nlu_dir: Path, out: Path, rasa: Path, cache: Path | None = None
+) -> tuple[Path, float]:
+    """Trains an NLU-only model; ``cache`` replaces Rasa's training cache (an empty folder
+    times a training from scratch)."""
     command = [
         str(rasa),
         "train",
@@ -186,7 +252,10 @@ def train_nlu(config: Path, nlu_dir: Path, out: Path, rasa: Path) -> tuple[Path,
     ]
     _log("training an NLU-only model: " + " ".join(command))
     started = time.monotonic()
-    completed = subprocess.run(command, cwd=REPO_ROOT, env=rasa_env(), check=False)
+    env = rasa_env()
+    if cache is not None:
+        env["RASA_CACHE_DIRECTORY"] = str(cache)
+    completed = subprocess.run(command, cwd=REPO_ROOT, env=env, check=False)
     elapsed = time.monotonic() - started
     model = out / "nlu-eval.tar.gz"
     if completed.returncode != 0 or not model.is_file():
@@ -316,6 +385,10 @@ def failures(results: dict[str, LanguageResult]) -> list[str]:
                 missed.append(f"{lang}: {name} not measurable (no such entity in the test data)")
             elif value < TARGETS[name]:
                 missed.append(f"{lang}: {name} = {value:.3f} < {TARGETS[name]}")
+        if result.overlap is not None and result.overlap.leaks:
+            missed.append(
+                f"{lang}: {len(result.overlap.leaks)} held-out examples are also training examples"
+            )
     return missed
 
 
@@ -348,6 +421,7 @@ def render_report(
     load_seconds: float,
     per_parse: float,
     n_train_files: int | None,
+    from_scratch: bool = False,
 ) -> str:
     now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
@@ -359,10 +433,15 @@ def render_report(
         f"- Model: {model_note}",
     ]
     if train_seconds is not None:
+        cache_note = (
+            "from scratch: --no-cache, an empty training cache"
+            if from_scratch
+            else "Rasa restores components from its cache, var/rasa-cache, when their inputs "
+            "did not change"
+        )
         lines.append(
             f"- NLU-only training step: {train_seconds:.0f} s on this machine "
-            f"({os.cpu_count()} CPUs), {n_train_files} training files (Rasa restores components "
-            "from its cache, var/rasa-cache, when their inputs did not change)"
+            f"({os.cpu_count()} CPUs), {n_train_files} training files ({cache_note})"
         )
     lines += [
         f"- Model load {load_seconds:.1f} s; {per_parse * 1000:.0f} ms per parsed message "
@@ -438,7 +517,24 @@ def render_report(
                 lines.append(f"- {_md(text)} → {entity}: {wanted} / {got}")
             if len(r.entity_errors) > MAX_ERRORS_LISTED:
                 lines.append(f"- … and {len(r.entity_errors) - MAX_ERRORS_LISTED} more")
+        if r.overlap is not None:
+            lines += _overlap_lines(r.overlap)
     return "\n".join(lines) + "\n"
+
+
+def _overlap_lines(overlap: Overlap) -> list[str]:
+    lines = [
+        "",
+        "Held out? Held-out examples that are also training examples (after normalisation): "
+        f"{len(overlap.leaks)}"
+        + (": " + ", ".join(_md(t) for t in overlap.leaks) if overlap.leaks else "")
+        + f". The {OVERLAP_LISTED} closest to a training example (character-trigram Jaccard "
+        "similarity; short greetings and bare numbers are close by nature):",
+        "",
+    ]
+    for score, text, closest in overlap.closest[:OVERLAP_LISTED]:
+        lines.append(f"- {score:.2f} {_md(text)} ~ {_md(closest)}")
+    return lines
 
 
 def _md(text: str) -> str:
@@ -453,6 +549,7 @@ def to_json(results: dict[str, LanguageResult]) -> dict[str, Any]:
             "intent_accuracy": r.intent_accuracy,
             "fallbacks": r.fallbacks,
             "per_intent_f1": {label: r.intents[label].f1 for label in sorted(r.gold_intents)},
+            "held_out_leaks": len(r.overlap.leaks) if r.overlap else None,
         }
         for lang, r in sorted(results.items())
     }
@@ -471,6 +568,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--report", default=str(REPO_ROOT / "docs" / "nlu-eval.md"))
     parser.add_argument("--json", default=None, help="also write the scores as JSON here")
     parser.add_argument("--save-model", default=None, help="keep the trained model at this path")
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="train with an empty Rasa cache (times a training from scratch)",
+    )
     return parser.parse_args(argv)
 
 
@@ -502,11 +604,15 @@ def main(argv: list[str] | None = None) -> int:
         if n_files == 0:
             _log(f"error: no training data under {data_dir} (outside {HELD_OUT}/)")
             return 2
-        # Synonyms of the training data (NLU files only; rules and stories may sit beside them).
+        # Synonyms and example texts of the training data (NLU files only; rules and stories
+        # may sit beside them).
         synonyms: dict[str, str] = {}
+        training_texts: list[str] = []
         for path in sorted(staging.iterdir()):
             if RasaYAMLReader.is_yaml_nlu_file(str(path)):
-                synonyms.update(load_data(str(path)).entity_synonyms)
+                training = load_data(str(path))
+                synonyms.update(training.entity_synonyms)
+                training_texts += [str(e.get("text")) for e in training.intent_examples]
         values = ValueNormaliser(synonyms)
         train_seconds: float | None = None
         if args.model:
@@ -514,8 +620,11 @@ def main(argv: list[str] | None = None) -> int:
             model_note = f"`{args.model}` (given with --model)"
         else:
             rasa_bin = Path(sys.executable).parent / "rasa"
+            cache = Path(tmp) / "cache" if args.no_cache else None
+            if cache is not None:
+                cache.mkdir()
             model, train_seconds = train_nlu(
-                Path(args.config).resolve(), staging, Path(tmp) / "models", rasa_bin
+                Path(args.config).resolve(), staging, Path(tmp) / "models", rasa_bin, cache
             )
             model_note = (
                 f"NLU-only, trained on {_display(data_dir)}/ without {HELD_OUT}/, "
@@ -525,6 +634,8 @@ def main(argv: list[str] | None = None) -> int:
                 shutil.copyfile(model, args.save_model)
         _log(f"evaluating {model.name} on {', '.join(p.name for p in test_files)}")
         results, load_seconds, per_parse = asyncio.run(evaluate(model, test_files, values))
+    for result in results.values():
+        result.overlap = find_overlap(result.texts, training_texts)
 
     report = render_report(
         results,
@@ -533,6 +644,7 @@ def main(argv: list[str] | None = None) -> int:
         load_seconds=load_seconds,
         per_parse=per_parse,
         n_train_files=n_files,
+        from_scratch=bool(args.no_cache) and not args.model,
     )
     report_path = Path(args.report)
     report_path.parent.mkdir(parents=True, exist_ok=True)

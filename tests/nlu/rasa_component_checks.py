@@ -161,6 +161,56 @@ def tuned_logistic_regression_takes_c_from_the_config() -> None:
     assert classifier.clf.max_iter == 1000
 
 
+def _featurised(text: str, vector: list[float], intent: str | None = None) -> Message:
+    """A message with one sparse sentence feature vector, as the featurizers leave it."""
+    from rasa.shared.nlu.training_data.features import Features  # type: ignore[import-not-found, import-untyped, unused-ignore]
+    from scipy.sparse import csr_matrix  # type: ignore[import-not-found, import-untyped, unused-ignore]
+
+    message = Message(data={TEXT: text, **({"intent": intent} if intent else {})})
+    message.add_features(Features(csr_matrix([vector]), "sentence", TEXT, "counts"))
+    return message
+
+
+@check
+def tuned_logistic_regression_adds_number_features_and_blends_an_earlier_ranking() -> None:
+    import tempfile
+
+    from rasa.engine.storage.local_model_storage import LocalModelStorage  # type: ignore[import-not-found, import-untyped, unused-ignore]
+    from rasa.engine.storage.resource import Resource  # type: ignore[import-not-found, import-untyped, unused-ignore]
+
+    examples = [
+        _featurised("hello", [2.0, 0.0], "greet"),
+        _featurised("hi there", [1.0, 0.0], "greet"),
+        _featurised("bye", [0.0, 1.0], "goodbye"),
+        _featurised("see you", [0.0, 3.0], "goodbye"),
+    ]
+    defaults = TunedLogisticRegressionClassifier.get_default_config()
+    assert defaults["sublinear_tf"] is True and defaults["number_features"] is True
+    with tempfile.TemporaryDirectory() as tmp:
+        storage = LocalModelStorage(Path(tmp))
+        config = {**defaults, "ensemble_weight": 0.6}
+        classifier = TunedLogisticRegressionClassifier(config, "lr", storage, Resource("lr"))
+        classifier.train(TrainingData(examples))
+        # Two count columns + phone, ticket, small_number, digits_only.
+        assert classifier.clf.n_features_in_ == 6, classifier.clf.n_features_in_
+        alone = _featurised("hey", [1.0, 0.0])
+        blended = _featurised("hey", [1.0, 0.0])
+        blended.set("intent_ranking", [{"name": "goodbye", "confidence": 1.0}])
+        classifier.process([alone, blended])
+        assert alone.get("intent")["name"] == "greet", alone.get("intent")
+        assert blended.get("intent")["name"] == "goodbye", blended.get("intent_ranking")
+        total = sum(e["confidence"] for e in blended.get("intent_ranking"))
+        assert abs(total - 1.0) < 1e-6, total
+        try:
+            TunedLogisticRegressionClassifier(
+                {**defaults, "ensemble_weight": 1.5}, "lr", storage, Resource("lr2")
+            )
+        except ValueError:
+            pass
+        else:
+            raise AssertionError("ensemble_weight 1.5 accepted")
+
+
 def _gated(text: str, intent: str = "report_issue", confidence: float = 0.9) -> Message:
     """A message as it reaches the gate: normalised, classified, after FallbackClassifier."""
     from rasa.nlu.classifiers.fallback_classifier import FallbackClassifier  # type: ignore[import-not-found, import-untyped, unused-ignore]
