@@ -16,7 +16,7 @@ from tests.bot.support import Domain, Turn, random_phone, random_pin
 from tests.channels.web.citizen import WebCitizen
 from tests.channels.web.support import png
 from tests.hubstack import HubFactory, HubProcess
-from tests.stack import BotStack
+from tests.stack import BotStack, TicketService
 from ticket_client import TawasulClient
 
 REPORT = {
@@ -144,3 +144,37 @@ async def test_the_hub_address_opens_the_web_chat(
     async with http.get(f"{web_hub.url}/") as response:
         assert response.status == 200
         assert 'dir="rtl"' in await response.text()
+
+
+@pytest.mark.parametrize("language", ["ar", "en"])
+async def test_the_ticket_service_down_the_report_is_saved_and_filed_once_when_back(
+    language: str, web_hub: HubProcess, http: aiohttp.ClientSession, bot_stack: BotStack,
+    domain: Domain, staff: TawasulClient, hub: TawasulClient, ticket_service: TicketService,
+) -> None:  # fmt: skip
+    """Through the hub: the citizen confirms while the ticket service is down and is told the
+    report is kept; once it is back, their next message files it — once — with its number."""
+    p = REPORT[language]
+    who = await WebCitizen(web_hub, http, bot_stack.rasa.url, domain).start(language)
+    first = await who.say(p["report"], language=language)
+    answers = {
+        "description": p["report"],
+        "pin": random_pin(),
+        "reporter_name": p["name"],
+        "reporter_phone": random_phone(),
+    }
+    summary = await fill_report(who, first, answers, png(), p["caption"])
+    ticket_service.stop()
+    yes = button(summary, "/affirm")
+    saved = await who.say(yes["title"], payload=yes["payload"])
+    assert domain.sent(saved, "utter_report_saved_pending") == language, who.transcript()
+    assert saved.ticket_numbers() == [], who.transcript()
+
+    ticket_service.start()
+    later = await who.say("شكرا" if language == "ar" else "thanks")
+    numbers = sorted(set(later.ticket_numbers()))  # the number is in the text twice
+    assert len(numbers) == 1, who.transcript()
+    filed = await hub.contact_tickets("web", who.conversation)
+    assert [t.service_request_id for t in filed] == numbers, who.transcript()
+    ticket = await staff.ticket(numbers[0])
+    assert ticket.service_code == "pothole" and ticket.channel == "web"
+    assert ticket.reporter is not None and ticket.reporter.name == p["name"]
