@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import contextlib
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -13,6 +12,7 @@ from redis.exceptions import RedisError
 
 from bot.errors import MediaError, TransientSendError
 from bot.model import Attachment, OutboundMessage
+from bot.tasks import cancel_and_wait
 from channels.base import HubServices, Media
 
 from .config import EmailConfig
@@ -48,9 +48,7 @@ class EmailChannel:
         assert self.poller is not None
         task = asyncio.create_task(self.poller.run(), name="email-poller")
         yield
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await cancel_and_wait(task)
 
     async def deliver(self, message: OutboundMessage) -> None:
         """Thread the reply into the citizen's mail (``reply_context``, else the latest one

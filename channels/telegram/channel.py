@@ -13,6 +13,7 @@ from telegram.error import TelegramError
 
 from bot.errors import RetryAfter, TransientSendError
 from bot.model import Attachment, InboundEvent, OutboundMessage
+from bot.tasks import cancel_and_wait
 from channels.base import HubServices, Media, handle_webhook
 
 from . import callbacks, media
@@ -131,8 +132,7 @@ class TelegramChannel:
     async def _registration(self, app: web.Application) -> AsyncIterator[None]:
         task = asyncio.create_task(self.register_webhook(), name="telegram-set-webhook")
         yield
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+        await cancel_and_wait(task)
 
     async def register_webhook(self) -> bool:
         """``setWebhook(url, secret_token, allowed_updates)``; retried with backoff while it

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import logging
 from collections.abc import AsyncIterator, Sequence
@@ -13,6 +12,7 @@ from tweepy.asynchronous import AsyncClient  # type: ignore[import-untyped]
 
 from bot.errors import ConfigError
 from bot.model import Attachment, InboundEvent, OutboundMessage
+from bot.tasks import cancel_and_wait
 from channels.base import HubServices, Media, handle_webhook
 from channels.x import choices, media
 from channels.x.api import make_client
@@ -80,9 +80,7 @@ class XChannel:
     async def _polling(self, app: web.Application) -> AsyncIterator[None]:
         task = asyncio.create_task(self.poller().run(), name="x-mention-poller")
         yield
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await cancel_and_wait(task)
 
     async def _crc(self, request: web.Request) -> web.Response:
         token = request.query.get("crc_token")
