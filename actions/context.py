@@ -108,6 +108,13 @@ def said_this_turn(tracker: Tracker, responses: tuple[str, ...]) -> bool:
     return False
 
 
+def proactive(tracker: Tracker) -> str | None:
+    """Why the hub, not the citizen, sent the latest message (metadata ``proactive``:
+    ``survey``, ``survey_reminder``); None for the citizen's own messages."""
+    value = metadata(tracker).get("proactive")
+    return value if isinstance(value, str) and value else None
+
+
 def language(tracker: Tracker) -> str:
     value = tracker.get_slot("language")
     return value if value in LANGUAGES else DEFAULT_LANGUAGE

@@ -1,5 +1,6 @@
 """``action_store_rating``: the citizen's 1–5 rating of the answer they got, stored once per
-message (``Idempotency-Key``) → ``utter_thanks_rating``."""
+message (``Idempotency-Key``) → ``utter_thanks_rating``. The score comes from the ``rating``
+entity, else from the text itself (digits or words, as the closure survey reads them)."""
 
 from __future__ import annotations
 
@@ -10,15 +11,21 @@ from rasa_sdk.types import DomainDict
 
 from actions import context, runtime
 from actions.errors import service_error
+from actions.survey_answers import score_of
 from actions.values import parse_rating
 from ticket_client import TicketClientError
 
 
 def given_rating(tracker: Tracker) -> int | None:
+    """The ``rating`` slot or entity; else what the text says ("4", "٤ من ٥", "excellent":
+    the closure survey's reading, survey_answers.score_of), as the NLU may miss the entity."""
     score = parse_rating(tracker.get_slot("rating"))
     if score is None:
         for value in tracker.get_latest_entity_values("rating"):
             score = score or parse_rating(value)
+    if score is None:
+        typed = score_of(context.text(tracker))
+        score = typed if isinstance(typed, int) else None
     return score
 
 

@@ -24,7 +24,7 @@ __all__ = ["CHANNEL_NAMES", "load_channels"]
 
 log = logging.getLogger("bot.channels")
 
-CHANNEL_NAMES = ("whatsapp", "messenger", "x", "telegram", "email", "web")
+CHANNEL_NAMES = ("whatsapp", "messenger", "x", "telegram", "email", "web", "voice")
 
 
 def _factory(module_name: str, *, optional: bool) -> Any:

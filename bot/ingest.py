@@ -10,6 +10,11 @@ Each event is handled by the :data:`bot.lua.INGEST` script, atomically in Redis:
   ``tawasul:noreply`` stream — never given to Rasa;
 - a :class:`~bot.model.DeliveryStatus`: deduplicated by (id, state) and counted, nothing stored.
 
+The hub's own messages (``InboundMessage.system``: a closure survey started by bot/events) go
+through the same script with :func:`inject` — deduplicated by their provider id, in order with
+the conversation's messages — but never move the last-inbound time (a messaging window opens
+only for the citizen). :meth:`Ingest.submit` (the adapters' door) refuses them.
+
 Batching: every submit of one event-loop tick — and all that arrive while a batch is in
 flight — goes to Redis as ONE call of the script for the whole batch (group commit; each event
 still deduplicated and enqueued on its own, in order). With ``appendfsync always`` Redis then
@@ -32,11 +37,11 @@ from redis.asyncio import Redis
 from redis.exceptions import NoScriptError, RedisError
 
 from bot import keys, lua
-from bot.errors import QueueUnavailable
+from bot.errors import MalformedPayload, QueueUnavailable
 from bot.metrics import HubMetrics
 from bot.model import DeliveryStatus, InboundEvent, InboundMessage
 
-__all__ = ["Ingest", "IngestResult"]
+__all__ = ["Ingest", "IngestResult", "inject"]
 
 log = logging.getLogger("bot.ingest")
 
@@ -78,8 +83,9 @@ def _script_call(
             "0",
         )
     conversation = event.conversation_id
-    # A provider clock ahead of ours counts as now (a window must not outlive its message).
-    sent_at = str(int(min(event.timestamp, now)))
+    # A provider clock ahead of ours counts as now (a window must not outlive its message);
+    # the hub's own message counts as never (0: the script keeps the citizen's time).
+    sent_at = "0" if event.system else str(int(min(event.timestamp, now)))
     return (
         (seen, keys.conv_in(conversation), keys.WORK, keys.last_inbound(conversation)),
         ("m", body, conversation, 0, sent_at),
@@ -103,6 +109,8 @@ class Ingest:
     async def submit_many(self, events: Sequence[InboundEvent]) -> list[IngestResult]:
         if not events:
             return []
+        if any(isinstance(e, InboundMessage) and e.system for e in events):
+            raise MalformedPayload("system messages are the hub's own (bot.ingest.inject)")
         loop = asyncio.get_running_loop()
         mine: list[_Pending] = []
         now = time.time()
@@ -204,3 +212,13 @@ class Ingest:
             )
         else:
             self._metrics.inbound.labels(event.channel, "accepted").inc()
+
+
+async def inject(redis: Redis, message: InboundMessage) -> bool:
+    """The hub's own ``message`` (``system`` set) into its conversation, like a citizen's: one
+    call of :data:`bot.lua.INGEST`. True when new, False when its provider id was seen."""
+    if not message.system:
+        raise ValueError("inject() takes system messages only")
+    call_keys, call_args = _script_call(message, time.time())
+    answer = await lua.INGEST(redis, call_keys, [keys.DEDUP_SECONDS, *call_args])
+    return bool(answer and int(answer[0]))

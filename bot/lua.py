@@ -43,8 +43,9 @@ class Script:
 # the conversation's last-inbound key; ARGV[1] = dedup ttl s, then per event: kind ("m"
 # message, "n" no-reply record, "s" status), body, conversation, maxlen of the appended
 # stream, the message's provider timestamp (s). A message keeps the latest timestamp in its
-# last-inbound key (messaging windows read it) for the dedup ttl. Returns 1 (new) / 0
-# (duplicate) per event.
+# last-inbound key (messaging windows read it) for the dedup ttl; the hub's own message
+# (bot.ingest.inject) passes 0, so it never opens a window. Returns 1 (new) / 0 (duplicate)
+# per event.
 INGEST = Script(
     "ingest",
     """

@@ -111,6 +111,10 @@ class InboundMessage:
     reply_context: Mapping[str, str] = field(default_factory=dict)
     #: Recorded but never answered (auto-replies, bounces, list mail, no-reply senders).
     no_reply_reason: str | None = None
+    #: Set only by the hub itself for a message it injects into a conversation (``"survey"``,
+    #: ``"survey_reminder"``: bot/events); never by an adapter (ingest refuses it from them).
+    #: Rasa gets it as metadata ``proactive``; it does not move the messaging window.
+    system: str | None = None
 
     @property
     def conversation_id(self) -> str:

@@ -63,9 +63,12 @@ def rasa_message(message: InboundMessage) -> str:
 def rasa_metadata(
     message: InboundMessage, language: str | None, attachments: Sequence[Mapping[str, str]]
 ) -> dict[str, Any]:
-    """docs/bot.md "Metadata a channel sends with each message"."""
+    """docs/bot.md "Metadata a channel sends with each message" (+ ``proactive`` for the
+    hub's own message: ``survey`` / ``survey_reminder``)."""
     contact = message.contact
     metadata: dict[str, Any] = {"channel": message.channel, "public": message.public}
+    if message.system:
+        metadata["proactive"] = message.system
     if language:
         metadata["language"] = language
     known = {
@@ -172,7 +175,8 @@ class TurnHandler:
         conversation = message.conversation_id
         text = message.text or ""
         language = await self._language.resolve(conversation, text, message.language_hint)
-        await self._contacts.record(message, language)
+        if not message.system:  # the hub's own message says nothing about the citizen
+            await self._contacts.record(message, language)
         attachments = await self._attachments(message)
         metadata = rasa_metadata(message, message.language_hint or language, attachments)
 

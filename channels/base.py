@@ -31,6 +31,7 @@ from redis.asyncio import Redis
 
 from bot.errors import MalformedPayload, QueueUnavailable, SignatureError
 from bot.model import Attachment, InboundEvent, OutboundMessage
+from ticket_client import TawasulClient
 
 __all__ = [
     "Channel",
@@ -68,6 +69,10 @@ class HubServices(Protocol):
     async def submit(self, events: Sequence[InboundEvent]) -> None:
         """Deduplicate by provider message id and make the events durable; returns once they
         are. Raises :class:`bot.errors.QueueUnavailable` when Redis cannot take them."""
+
+    def tickets(self) -> TawasulClient | None:
+        """A ticket-service client with the hub's API key (``hub`` role), on the hub's
+        session; None when the hub has no key (then tell the citizen the service is down)."""
 
 
 class Channel(Protocol):

@@ -375,6 +375,8 @@ class Ticket:
     history: tuple[HistoryEntry, ...] = field(default=())
     reporter: Contact | None = None
     followers: int | None = None
+    #: The hub's view only: whether the closure survey was answered (None: not told).
+    survey_answered: bool | None = None
 
     @property
     def closed(self) -> bool:
@@ -427,6 +429,9 @@ class Ticket:
             expected_datetime=parse_datetime(data.get("expected_datetime")),
             closed_datetime=parse_datetime(data.get("closed_datetime")),
             escalation_level=_int(data.get("escalation_level")) or 0,
+            survey_answered=(
+                data["survey_answered"] if isinstance(data.get("survey_answered"), bool) else None
+            ),
         )
 
 

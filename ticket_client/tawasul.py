@@ -206,8 +206,16 @@ class TawasulClient:
         reply = await self._call("POST", f"/requests/{segment(number)}/status", body=body)
         return _one(reply, Ticket.from_answer, "change status")
 
-    async def reopen(self, number: str, *, note: str | None = None) -> Ticket:
-        reply = await self._call("POST", f"/requests/{segment(number)}/reopen", body={"note": note})
+    async def reopen(
+        self, number: str, *, note: str | None = None, contact: Contact | None = None
+    ) -> Ticket:
+        """Staff: reopen a closed ticket. Hub role with ``contact``: the citizen who filed the
+        closed report reopens it ("still not fixed"; ``note``, their words, stays with staff);
+        anyone else → Forbidden, a ticket that is not closed → Conflict."""
+        body: dict[str, Any] = {"note": note}
+        if contact is not None:
+            body |= {"channel": contact.channel, "channel_user_id": contact.channel_user_id}
+        reply = await self._call("POST", f"/requests/{segment(number)}/reopen", body=body)
         return _one(reply, Ticket.from_answer, "reopen")
 
     async def history(self, number: str) -> list[HistoryEntry]:

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from ticket_service.config import LANGUAGES
 from ticket_service.context import Context
 from ticket_service.db.schema import (
     outbox_deliveries,
@@ -18,7 +19,7 @@ from ticket_service.db.schema import (
     reporters,
     ticket_followers,
 )
-from ticket_service.domain.views import iso, staff_ticket
+from ticket_service.domain.views import iso, service_name, staff_ticket
 
 EVENT_TYPES = frozenset(
     {
@@ -27,6 +28,7 @@ EVENT_TYPES = frozenset(
         "ticket.escalated",
         "ticket.closed",
         "ticket.followup_created",
+        "ticket.followup_contacted",
         "ticket.survey_requested",
     }
 )
@@ -46,6 +48,25 @@ def recipient(
         "language": language,
         "name": name,
     }
+
+
+async def filer(
+    conn: AsyncConnection, ticket: dict[str, Any], reporter_id: int | None
+) -> list[dict[str, Any]]:
+    """The one person a follow-up's events go to: its filer (role ``filer``), else — filed
+    without a contact, e.g. by an agent — the ticket's reporter (role ``reporter``)."""
+    role = "filer" if reporter_id is not None else "reporter"
+    person_id = reporter_id if reporter_id is not None else ticket["reporter_id"]
+    if person_id is None:
+        return []
+    cols = (reporters.c.channel, reporters.c.channel_user_id, reporters.c.language,
+            reporters.c.name)  # fmt: skip
+    row = (await conn.execute(select(*cols).where(reporters.c.id == person_id))).mappings().first()
+    if row is None:
+        return []
+    language = row["language"] or ticket["language"]
+    return [recipient(role, person_id, row["channel"], row["channel_user_id"], language,
+                      row["name"])]  # fmt: skip
 
 
 async def _recipients(conn: AsyncConnection, ticket: dict[str, Any]) -> list[dict[str, Any]]:
@@ -104,13 +125,18 @@ async def emit(
         raise ValueError(f"unknown event type {event_type}")
     now = ctx.clock.now()
     event_id = str(uuid.uuid4())
+    language = ticket["language"] or ctx.settings.default_language
     payload = {
         "event_id": event_id,
         "type": event_type,
         "occurred_at": iso(now),
-        "ticket": staff_ticket(
-            ticket, ctx.settings, ticket["language"] or ctx.settings.default_language
-        ),
+        "ticket": {
+            **staff_ticket(ticket, ctx.settings, language),
+            # each recipient is told in their own language, whatever the report's
+            "service_names": {
+                lang: service_name(ctx.settings, ticket["service_code"], lang) for lang in LANGUAGES
+            },
+        },
         "recipients": recipients if recipients is not None else await _recipients(conn, ticket),
         "data": data or {},
     }

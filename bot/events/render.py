@@ -8,13 +8,16 @@ is False); this module only decides what to say.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from bot.events.model import TicketEvent
+from bot.events.model import Recipient, TicketEvent
 from bot.events.settings import LANGUAGES, NotifySettings
+from bot.events.survey import UPDATE, key_of, reply_context
 from bot.model import OutboundMessage
 
-__all__ = ["Update", "message_key", "outbound", "update_for"]
+__all__ = ["Update", "acknowledged", "message_key", "outbound", "update_for"]
 
 #: Resolutions with their own words; anything else says "closed".
 RESOLUTIONS = frozenset({"fixed", "rejected", "duplicate", "not_responsibility"})
@@ -30,13 +33,21 @@ def _language(value: str | None) -> str:
     return value if value in LANGUAGES else "ar"
 
 
+def _service_name(ticket: Mapping[str, Any], lang: str) -> str:
+    """The service in the recipient's language (``service_names``), else the report's."""
+    names = ticket.get("service_names")
+    if isinstance(names, Mapping) and isinstance(names.get(lang), str) and names[lang]:
+        return str(names[lang])
+    return str(ticket.get("service_name") or ticket.get("service_code") or "")
+
+
 def update_for(settings: NotifySettings, event: TicketEvent, language: str) -> Update | None:
     """What to tell a recipient about ``event``; None when nothing is to be said."""
     lang = _language(language)
     ticket, data = event.ticket, event.data
     values = {
         "number": event.number,
-        "service": str(ticket.get("service_name") or ticket.get("service_code") or ""),
+        "service": _service_name(ticket, lang),
     }
 
     def status(name: str) -> str:
@@ -78,12 +89,28 @@ def update_for(settings: NotifySettings, event: TicketEvent, language: str) -> U
         reference = str(data.get("reference") or "")
         text = settings.text("followup_created", lang, reference=reference, **values)
         return Update(text, status("followup_created"))
+    if event.type == "ticket.followup_contacted":
+        reference = str(data.get("reference") or "")
+        text = settings.text("followup_contacted", lang, reference=reference, **values)
+        key = "status_followup_contacted"
+        line = settings.text(key, lang, reference=reference) if key in settings.texts else key
+        return Update(text, line)
     return None
+
+
+def acknowledged(settings: NotifySettings, event: TicketEvent, person: Recipient) -> bool:
+    """True when ``person`` was told already, in the conversation the event came from: the
+    filer of a follow-up the bot (or the IVR) took on one of ``followup_ack_skip_channels``
+    got its reference there."""
+    if event.type != "ticket.followup_created" or person.role != "filer":
+        return False
+    channel = str(event.data.get("channel") or "")
+    return channel == person.channel and channel in settings.followup_ack_skip_channels
 
 
 def message_key(event_id: str, index: int, channel: str) -> str:
     """The reply key (the sender's no-double-send key): one per event, recipient and channel."""
-    return f"event:{event_id}:{index}:{channel}"
+    return key_of(UPDATE, event_id, index, channel)
 
 
 def outbound(
@@ -104,6 +131,7 @@ def outbound(
         text=update.text,
         language=_language(language),
         public=False,
+        reply_context=reply_context(event),
         template=template,
         template_params=(event.number, update.status) if template else (),
     )

@@ -23,7 +23,7 @@ import yaml
 
 from bot.errors import ConfigError
 
-__all__ = ["DEFAULT_FILE", "LANGUAGES", "NotifySettings", "QuietHours"]
+__all__ = ["DEFAULT_FILE", "LANGUAGES", "NotifySettings", "QuietHours", "SurveySettings"]
 
 DEFAULT_FILE = Path(__file__).resolve().parents[2] / "settings" / "notifications.yml"
 LANGUAGES = ("ar", "en")
@@ -41,6 +41,21 @@ class QuietHours:
 
 
 @dataclass(frozen=True, slots=True)
+class SurveySettings:
+    """The closure survey (the file's ``survey`` section): what the hub puts into the reporter's
+    conversation (``payload``, ``$1`` = the ticket number), when it reminds, the WhatsApp
+    template for outside the window, and the channels that take the survey another way."""
+
+    payload: str = '/start_survey{"ticket_id":"$1"}'
+    reminder_hours: float = 24.0
+    whatsapp_template: str | None = "closure_survey"
+    skip_channels: frozenset[str] = frozenset({"voice"})
+
+    def payload_for(self, number: str) -> str:
+        return self.payload.replace("$1", number)
+
+
+@dataclass(frozen=True, slots=True)
 class NotifySettings:
     """Everything :mod:`bot.events` is configured with (module table)."""
 
@@ -51,6 +66,8 @@ class NotifySettings:
     received_skip_channels: frozenset[str]
     fallback_order: tuple[str, ...]
     whatsapp_template: str | None
+    followup_ack_skip_channels: frozenset[str] = frozenset()
+    survey: SurveySettings = SurveySettings()
 
     def text(self, name: str, language: str, **values: str) -> str:
         entry = self.texts[name]
@@ -78,11 +95,37 @@ class NotifySettings:
             received_skip_channels=frozenset(data.get("received_skip_channels") or ()),
             fallback_order=tuple(str(c) for c in data.get("fallback_order") or ()),
             whatsapp_template=data.get("whatsapp_template") or None,
+            followup_ack_skip_channels=frozenset(data.get("followup_ack_skip_channels") or ()),
+            survey=_survey(data.get("survey") or {}, path),
         )
 
 
 REQUIRED_TEXTS = ("received", "in_progress", "reopened", "escalated", "closed",
-                  "followup_created", "note", "resolution_other")  # fmt: skip
+                  "followup_created", "followup_contacted", "note",
+                  "resolution_other")  # fmt: skip
+
+
+def _survey(raw: Any, path: Path) -> SurveySettings:
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{path}: 'survey' must be a mapping")
+    default = SurveySettings()
+    payload = str(raw.get("payload") or default.payload)
+    if not payload.startswith("/") or "$1" not in payload:
+        raise ConfigError(f"{path}: survey.payload must be an intent payload with $1")
+    try:
+        hours = float(raw.get("reminder_hours", default.reminder_hours))
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{path}: survey.reminder_hours must be a number") from exc
+    if not 0 < hours <= 144:  # the event is kept 7 days
+        raise ConfigError(f"{path}: survey.reminder_hours must be in (0, 144]")
+    template = raw.get("whatsapp_template", default.whatsapp_template)
+    skip = raw.get("skip_channels", sorted(default.skip_channels))
+    return SurveySettings(
+        payload=payload,
+        reminder_hours=hours,
+        whatsapp_template=str(template) if template else None,
+        skip_channels=frozenset(str(c) for c in skip or ()),
+    )
 
 
 def _texts(raw: Any, path: Path) -> Mapping[str, Mapping[str, str]]:

@@ -8,6 +8,9 @@
 | ``tawasul:events:held`` | sorted set (score: release time) | events held by quiet hours |
 | ``tawasul:events:outcomes`` | stream, group ``hub`` | what the senders did with updates |
 | ``tawasul:event:<event_id>:<index>:tried`` | set, EX 7 d | channels tried for a recipient |
+| ``tawasul:event:<event_id>:<index>:<kind>:tried`` | set, EX 7 d | the same, survey / reminder |
+| ``tawasul:events:reminders`` | sorted set (score: due) | survey reminders ``<event_id>:<index>`` |
+| ``tawasul:event:<event_id>:<index>:reminder`` | string, EX 7 d | the reminder was scheduled |
 """
 
 from __future__ import annotations
@@ -20,11 +23,12 @@ from bot import keys
 from bot.lua import Script
 from bot.model import OutboundMessage
 
-__all__ = ["EVENTS", "GROUP", "HELD", "OUTCOMES", "TTL", "EventStore"]
+__all__ = ["EVENTS", "GROUP", "HELD", "OUTCOMES", "REMINDERS", "TTL", "EventStore"]
 
 EVENTS = "tawasul:events"
 HELD = "tawasul:events:held"
 OUTCOMES = "tawasul:events:outcomes"
+REMINDERS = "tawasul:events:reminders"
 GROUP = "hub"
 TTL = keys.DEDUP_SECONDS
 OUTCOMES_MAXLEN = 100_000
@@ -38,8 +42,13 @@ def body_key(event_id: str) -> str:
     return f"tawasul:event:{event_id}"
 
 
-def tried_key(event_id: str, index: int) -> str:
-    return f"tawasul:event:{event_id}:{index}:tried"
+def tried_key(event_id: str, index: int, kind: str = "event") -> str:
+    suffix = "tried" if kind == "event" else f"{kind}:tried"
+    return f"tawasul:event:{event_id}:{index}:{suffix}"
+
+
+def reminder_key(event_id: str, index: int) -> str:
+    return f"tawasul:event:{event_id}:{index}:reminder"
 
 
 # KEYS: seen, body, events stream. ARGV: ttl s, body, event id. 1 new, 0 seen before.
@@ -88,6 +97,17 @@ return #due
 """,
 )
 
+# KEYS: reminders, the once-marker. ARGV: due score, member, ttl s. 1 scheduled, 0 it was before
+# (a re-processed event never schedules a second reminder, even after the first was sent).
+SCHEDULE = Script(
+    "events_schedule_reminder",
+    """
+if not redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[3]) then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
+return 1
+""",
+)
+
 
 class EventStore:
     def __init__(self, redis: Redis) -> None:
@@ -119,9 +139,31 @@ class EventStore:
     async def release_due(self, now: float, limit: int = 100) -> int:
         return int(await RELEASE(self.redis, [HELD, EVENTS], [now, limit]))
 
-    async def try_channel(self, event_id: str, index: int, channel: str) -> bool:
+    async def schedule_reminder(self, event_id: str, index: int, due: float) -> bool:
+        """The survey reminder of this recipient at ``due`` (epoch s), once ever."""
+        member = f"{event_id}:{index}"
+        return bool(
+            await SCHEDULE(self.redis, [REMINDERS, reminder_key(event_id, index)],
+                           [due, member, TTL])
+        )  # fmt: skip
+
+    async def due_reminders(self, now: float, limit: int = 100) -> list[str]:
+        raw = await self.redis.zrangebyscore(REMINDERS, "-inf", now, start=0, num=limit)
+        return [m.decode() if isinstance(m, bytes) else str(m) for m in raw]
+
+    async def claim_reminder(self, member: str) -> bool:
+        """True for exactly one caller (ZREM): that process alone sends the reminder."""
+        return bool(await self.redis.zrem(REMINDERS, member))
+
+    async def postpone_reminder(self, member: str, due: float) -> None:
+        """Put a claimed reminder back for later (quiet hours, the ticket service away)."""
+        await self.redis.zadd(REMINDERS, {member: due})
+
+    async def try_channel(
+        self, event_id: str, index: int, channel: str, kind: str = "event"
+    ) -> bool:
         """Remember ``channel`` as tried for this recipient; False when it was already."""
-        key = tried_key(event_id, index)
+        key = tried_key(event_id, index, kind)
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.sadd(key, channel)
             pipe.expire(key, TTL)

@@ -118,6 +118,24 @@ async def test_session_start_keeps_a_pending_report(actions: ActionServer, sende
     assert reply.slots == slots
 
 
+async def test_session_start_keeps_survey_answers_waiting_to_be_filed(
+    actions: ActionServer, sender: str
+) -> None:
+    waiting = {
+        "survey_ticket": "481920375",
+        "survey_quality": "4",
+        "survey_speed": "2",
+        "survey_comment": "skip",
+    }
+    reply = await actions.ok(
+        "action_session_start", Turn(sender, slots={"language": "en", **waiting})
+    )
+    assert reply.slots == {"language": "en", **waiting}
+    half_done = {**waiting, "survey_comment": None}  # interrupted, not waiting: a fresh start
+    reply = await actions.ok("action_session_start", Turn(sender, slots=half_done))
+    assert reply.slots == {}
+
+
 async def test_reset_report(actions: ActionServer, sender: str) -> None:
     slots = {"service": "waste", "description": "x", "pending_report": True, "ticket_id": "1234567"}
     reply = await actions.ok("action_reset_report", Turn(sender, slots=slots))

@@ -315,5 +315,14 @@ async def test_rating_is_stored_once_per_message(
 
 
 async def test_no_rating_asks_for_one(actions: ActionServer, sender: str) -> None:
-    turn = Turn(sender, text="great", intent="rate", slots={"rating": "ten"})
-    assert (await actions.ok("action_store_rating", turn)).names == ["utter_ask_rating"]
+    for text in ("I want to rate you", "10 out of 10"):  # no score, or none from 1 to 5
+        turn = Turn(sender, text=text, intent="rate", slots={"rating": "ten"})
+        assert (await actions.ok("action_store_rating", turn)).names == ["utter_ask_rating"]
+
+
+async def test_a_rating_the_nlu_missed_is_read_from_the_text(
+    actions: ActionServer, ticket_service: TicketServiceUnderTest, sender: str
+) -> None:
+    turn = Turn(sender, text="great", intent="rate", slots={"channel": "telegram"})
+    assert (await actions.ok("action_store_rating", turn)).names == ["utter_thanks_rating"]
+    assert await ratings_of(ticket_service, sender) == [("answer", 5, "telegram")]

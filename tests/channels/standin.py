@@ -18,6 +18,7 @@ from bot.errors import QueueUnavailable
 from bot.ingest import Ingest
 from bot.metrics import HubMetrics
 from bot.model import InboundEvent, InboundMessage
+from ticket_client import TawasulClient
 
 __all__ = ["HubStandIn", "isolated_redis"]
 
@@ -36,9 +37,12 @@ class HubStandIn:
     """``HubServices`` over the real ingest; ``down`` makes ``submit`` refuse as the hub does
     when Redis cannot take the events."""
 
-    def __init__(self, session: aiohttp.ClientSession, redis: Redis) -> None:
+    def __init__(
+        self, session: aiohttp.ClientSession, redis: Redis, tickets: TawasulClient | None = None
+    ) -> None:
         self._session = session
         self._redis = redis
+        self._tickets = tickets
         self._ingest = Ingest(redis, HubMetrics())
         self.accepted: list[InboundEvent] = []
         self.down = False
@@ -50,6 +54,9 @@ class HubStandIn:
     @property
     def redis(self) -> Redis:
         return self._redis
+
+    def tickets(self) -> TawasulClient | None:
+        return self._tickets
 
     async def submit(self, events: Sequence[InboundEvent]) -> None:
         if self.down:

@@ -21,6 +21,7 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 import channels.telegram
+import channels.web
 import channels.whatsapp
 from bot.app import create_app
 from bot.config import HubSettings
@@ -38,6 +39,7 @@ from tests.channels.fakes.graph import FakeGraph
 from tests.channels.fakes.graph_fixtures import graph, graph_server  # noqa: F401 (fixtures)
 from tests.channels.telegram.fake_telegram import FakeTelegram
 from tests.channels.whatsapp.conftest import env_for as whatsapp_env
+from tests.hub.fake_rasa import FakeRasa
 from tests.services import free_port
 from tests.stack import SERVICE_STARTUP_TIMEOUT, TicketService, _get_json
 from tests.ticket_service.conftest import KEYS
@@ -138,8 +140,9 @@ async def make_hub(
     clock: FakeClock,
     tmp_path: Path,
 ) -> AsyncIterator[HubMaker]:
-    """``await make_hub(email_env=..., ticket_url=..., port=..., env=...)``: the hub with
-    WhatsApp and Telegram (and e-mail when given), proactive updates on."""
+    """``await make_hub(email=..., ticket_url=..., port=..., env=..., rasa_url=..., webchat=...)``:
+    the hub with WhatsApp and Telegram (and e-mail, the web chat when asked), proactive updates
+    on."""
     runners: list[web.AppRunner] = []
 
     async def make(
@@ -149,6 +152,8 @@ async def make_hub(
         port: int | None = None,
         env: dict[str, str] | None = None,
         redis_url: str | None = None,
+        rasa_url: str = "http://127.0.0.1:9",
+        webchat: bool = False,
     ) -> RunningHub:
         built: dict[str, Channel | None] = {
             "whatsapp": channels.whatsapp.from_env(whatsapp_env(graph)),
@@ -156,9 +161,11 @@ async def make_hub(
         }
         if email is not None:
             built["email"] = EmailChannel(make_config(email))
+        if webchat:
+            built["web"] = channels.web.from_env({})
         on = {name: c for name, c in built.items() if c is not None}
         settings = HubSettings(
-            redis_url=redis_url or redis_db[0], rasa_url="http://127.0.0.1:9",
+            redis_url=redis_url or redis_db[0], rasa_url=rasa_url,
             ticket_url=ticket_url, hub_api_key=KEYS["hub"], media_dir=tmp_path / "media",
             concurrency=2, send_backoff_ms=50, send_backoff_max_ms=200, send_max_attempts=3,
         )  # fmt: skip
@@ -226,3 +233,11 @@ def client(http: aiohttp.ClientSession, url: str, role: str) -> TawasulClient:
     retry = RetryPolicy(attempts=1, backoff_base=0.1, backoff_max=0.2)
     config = ClientConfig(base_url=url, api_key=KEYS[role], timeout=10.0, retry=retry)
     return TawasulClient(http, config)
+
+
+@pytest.fixture
+async def fake_rasa() -> AsyncIterator[FakeRasa]:
+    """Rasa as the hub sees it (tests/hub/fake_rasa.py): records what the bot receives."""
+    rasa = await FakeRasa().start()
+    yield rasa
+    await rasa.close()

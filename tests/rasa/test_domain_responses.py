@@ -19,15 +19,17 @@ CONTRACT = ROOT / "docs" / "bot.md"
 TRAINING_DIALOGUES = (ROOT / "nlu_data" / "rules.yml", ROOT / "nlu_data" / "stories.yml")
 TEST_DIALOGUES = tuple(sorted((ROOT / "tests" / "rasa").glob("test_stories_*.yml")))
 
-#: The NLU contract (ARCHITECTURE.md).
+#: The NLU contract (ARCHITECTURE.md), and the hub's closure-survey payload (docs/bot.md).
 CONTRACT_INTENTS = {
     "greet", "goodbye", "thank", "affirm", "deny", "report_issue", "check_status", "follow_up",
-    "complain", "inquire", "human_handoff", "rate", "inform",
+    "complain", "inquire", "human_handoff", "rate", "inform", "start_survey",
 }  # fmt: skip
 #: Responses written in both languages at once, whatever the language slot says.
 BILINGUAL = {"utter_other_language"}
 #: Placeholders that are no slot: the sending action passes them (docs/bot.md, "Responses").
-ACTION_FIELDS = {"service_name", "sla_hours", "status_text", "updated", "note", "reference"}
+ACTION_FIELDS = {
+    "service_name", "sla_hours", "status_text", "updated", "note", "reference", "quality", "speed",
+}  # fmt: skip
 #: Rasa's own actions that rules and stories may name without declaring them.
 RASA_ACTIONS = {"action_listen", "action_deactivate_loop", "action_restart", "action_back"}
 

@@ -327,3 +327,26 @@ async def test_a_wrong_api_key_is_forbidden(
     with pytest.raises(Forbidden) as caught:
         await stranger.contact_tickets("whatsapp", "966500000001")
     assert caught.value.descriptions == ("invalid api_key",)
+
+
+async def test_the_hub_reopens_a_closed_report_for_its_reporter(
+    hub: TawasulClient, agent: TawasulClient
+) -> None:
+    number = await file_pothole(hub)
+    await agent.change_status(number, "closed", resolution="fixed")
+    with pytest.raises(Forbidden):  # another citizen
+        await hub.reopen(number, note="not fixed", contact=SALEH)
+    with pytest.raises(BadRequest):  # the hub must say for whom
+        await hub.reopen(number, note="not fixed")
+
+    reopened = await hub.reopen(number, note="الحفرة على حالها", contact=FATIMAH)
+
+    assert reopened.status == "open" and reopened.reporter is None  # the hub's view
+    last = (await agent.history(number))[-1]
+    assert (last.kind, last.actor, dict(last.data)) == (
+        "reopen",
+        "whatsapp",
+        {"citizen_note": "الحفرة على حالها"},
+    )
+    with pytest.raises(Conflict):
+        await hub.reopen(number, contact=FATIMAH)

@@ -26,7 +26,12 @@ ENDPOINTS: list[tuple[str, str, Any, tuple[str, ...]]] = [
     ),
     ("GET", "/api/v1/requests/{open}/history", None, ("agent", "supervisor", "satisfaction")),
     ("POST", "/api/v1/requests/{open}/status", {"status": "in_progress"}, ("agent", "supervisor")),
-    ("POST", "/api/v1/requests/{closed}/reopen", {"note": "still broken"}, ("agent", "supervisor")),
+    (
+        "POST",
+        "/api/v1/requests/{closed}/reopen",
+        {"note": "still broken", **contact_of(SARA)},  # staff ignore the citizen
+        ("agent", "supervisor", "hub"),
+    ),
     (
         "POST",
         "/api/v1/requests/{open}/followups",

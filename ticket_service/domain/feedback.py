@@ -12,13 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ticket_service.context import Context
 from ticket_service.db import idempotency
-from ticket_service.db.schema import ratings, reporters, surveys
+from ticket_service.db.schema import ratings, surveys
 from ticket_service.domain import history
-from ticket_service.domain.reporters import linked_reporter_ids
+from ticket_service.domain.reporters import ticket_reporter_id
 from ticket_service.domain.statuses import Kind, Status
 from ticket_service.domain.tickets import find, lock
 from ticket_service.domain.views import iso
-from ticket_service.errors import Conflict, Forbidden, NotFound
+from ticket_service.errors import Conflict, NotFound
 
 
 class RatingKind(StrEnum):
@@ -46,16 +46,6 @@ class NewRating:
     ticket_number: str | None = None
 
 
-async def _reporter_id(conn: AsyncConnection, channel: str, user_id: str) -> int | None:
-    row = await conn.execute(
-        select(reporters.c.id).where(
-            reporters.c.channel == channel, reporters.c.channel_user_id == user_id
-        )
-    )
-    value = row.scalar_one_or_none()
-    return int(value) if value is not None else None
-
-
 async def submit_survey(ctx: Context, answer: SurveyAnswer) -> dict[str, Any]:
     """Store the reporter's one closure survey. Only the reporter (or a linked identity) may answer,
     only after closure, only once."""
@@ -65,14 +55,9 @@ async def submit_survey(ctx: Context, answer: SurveyAnswer) -> dict[str, Any]:
             ticket = await lock(conn, answer.ticket_number)
             if ticket["kind"] != Kind.REPORT:
                 raise Conflict("only reports have a closure survey")
-            respondent = await _reporter_id(conn, answer.channel, answer.channel_user_id)
-            allowed = (
-                await linked_reporter_ids(conn, ticket["reporter_id"])
-                if ticket["reporter_id"]
-                else set()
+            respondent = await ticket_reporter_id(
+                conn, ticket, answer.channel, answer.channel_user_id, "answer its survey"
             )
-            if respondent is None or respondent not in allowed:
-                raise Forbidden("only the citizen who filed the report can answer its survey")
             if ticket["status"] != Status.CLOSED:
                 raise Conflict(
                     f"ticket {answer.ticket_number} is not closed yet; the survey opens on closure"
@@ -161,3 +146,9 @@ def _rating_view(row: dict[str, Any], ticket_number: str | None) -> dict[str, An
         "service_request_id": ticket_number,
         "created_datetime": iso(row["created_at"]),
     }
+
+
+async def survey_answered(conn: AsyncConnection, ticket_id: int) -> bool:
+    """Whether the ticket's one closure survey was answered (the hub's reminder asks)."""
+    found = await conn.execute(select(surveys.c.id).where(surveys.c.ticket_id == ticket_id))
+    return found.first() is not None

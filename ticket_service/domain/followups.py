@@ -16,7 +16,7 @@ from ticket_service.db import idempotency
 from ticket_service.db.schema import followups, tickets
 from ticket_service.domain import escalation, history
 from ticket_service.domain.reporters import Contact, upsert_reporter
-from ticket_service.domain.tickets import lock
+from ticket_service.domain.tickets import get, lock
 from ticket_service.domain.views import iso
 from ticket_service.errors import Conflict, NotFound
 from ticket_service.numbers import new_followup_reference
@@ -101,7 +101,10 @@ async def create(
             public=False,
             data=data,
         )
-        await outbox.emit(conn, ctx, "ticket.followup_created", ticket, data)
+        await outbox.emit(
+            conn, ctx, "ticket.followup_created", ticket, {**data, "channel": new.channel},
+            recipients=await outbox.filer(conn, ticket, reporter_id),
+        )  # fmt: skip
         if ticket["status"] != "closed":
             await escalation.bump_for_followup(conn, ctx, ticket, reference)
         return view(
@@ -134,7 +137,9 @@ async def _ticket_number(conn: AsyncConnection, ticket_id: int) -> str:
 
 
 async def record_contact(ctx: Context, reference: str, note: str, actor: str) -> dict[str, Any]:
-    """Beneficiary Satisfaction reached the citizen."""
+    """Beneficiary Satisfaction reached the citizen: recorded, and the citizen who filed the
+    follow-up is told (``ticket.followup_contacted``, in the same transaction; the note stays
+    with staff)."""
     now = ctx.clock.now()
     async with ctx.db.write() as conn:
         row = await _locked(conn, reference)
@@ -157,7 +162,14 @@ async def record_contact(ctx: Context, reference: str, note: str, actor: str) ->
             public=False,
             data={"reference": reference},
         )
-        return view({**row, **values}, await _ticket_number(conn, row["ticket_id"]))
+        number = await _ticket_number(conn, row["ticket_id"])
+        ticket = await get(conn, number)
+        await outbox.emit(
+            conn, ctx, "ticket.followup_contacted", ticket,
+            {"reference": reference, "channel": row["channel"], "contacted_at": iso(now)},
+            recipients=await outbox.filer(conn, ticket, row["reporter_id"]),
+        )  # fmt: skip
+        return view({**row, **values}, number)
 
 
 async def close(

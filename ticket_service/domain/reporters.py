@@ -13,6 +13,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ticket_service.db.schema import reporters
+from ticket_service.errors import Forbidden
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,20 @@ async def linked_reporter_ids(conn: AsyncConnection, reporter_id: int) -> set[in
         rows = await conn.execute(select(reporters.c.id).where(or_(*clauses)))
         ids.update(int(r) for r in rows.scalars())
     return ids
+
+
+async def ticket_reporter_id(
+    conn: AsyncConnection, ticket: dict[str, Any], channel: str, user_id: str, doing: str
+) -> int:
+    """The reporter id of the identity ``(channel, user_id)`` when it filed ``ticket`` or is
+    linked to whoever did (a shared verified phone or e-mail); else Forbidden, saying that only
+    the citizen who filed the report may do ``doing``. Followers are no reporters."""
+    me = await find_reporter(conn, channel, user_id)
+    reporter_id = ticket["reporter_id"]
+    allowed = await linked_reporter_ids(conn, reporter_id) if reporter_id is not None else set()
+    if me is None or int(me["id"]) not in allowed:
+        raise Forbidden(f"only the citizen who filed the report can {doing}")
+    return int(me["id"])
 
 
 async def verify_contact(

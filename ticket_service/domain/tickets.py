@@ -17,7 +17,7 @@ from ticket_service.context import Context
 from ticket_service.db import idempotency
 from ticket_service.db.schema import ticket_followers, tickets
 from ticket_service.domain import history
-from ticket_service.domain.reporters import Contact, upsert_reporter
+from ticket_service.domain.reporters import Contact, ticket_reporter_id, upsert_reporter
 from ticket_service.domain.routing import department_for, municipality_for
 from ticket_service.domain.schedule import due_at, next_for_ticket, next_step
 from ticket_service.domain.statuses import ALLOWED_MOVES, Kind, Resolution, Status, extended_status
@@ -281,11 +281,14 @@ async def change_status(
     actor: str,
     internal: bool = False,
     data: dict[str, Any] | None = None,
+    citizen: tuple[str, str] | None = None,
 ) -> dict[str, Any]:
     """Move a ticket to ``status`` (None = reopen a closed ticket), with an optional staff note.
 
     Closing needs a resolution; a note marked ``internal`` stays out of the public feed and is
-    not shown to the citizen.
+    not shown to the citizen. ``citizen`` (channel, channel_user_id): the move is the citizen's
+    own (the hub reopening "still not fixed"): anyone but the citizen who filed it (or a linked
+    identity) → Forbidden; a complaint, inquiry or callback → Conflict (reports only).
     """
     if status == Status.CLOSED and resolution is None:
         raise InvalidInput(
@@ -298,6 +301,10 @@ async def change_status(
     now = ctx.clock.now()
     async with ctx.db.write() as conn:
         ticket = await lock(conn, number)
+        if citizen is not None:
+            await ticket_reporter_id(conn, ticket, *citizen, "reopen it")
+            if ticket["kind"] != Kind.REPORT:
+                raise Conflict(f"ticket {number} is no report: only staff change its status")
         old = Status(ticket["status"])
         if status is None:
             if old != Status.CLOSED:

@@ -308,6 +308,15 @@ class StatusChange:
     internal: bool
 
 
+@dataclass(frozen=True)
+class CitizenReopen:
+    """The hub reopening a report for the citizen who filed it; ``note``: their words."""
+
+    channel: str
+    channel_user_id: str
+    note: str | None
+
+
 def _present(value: T | None) -> T:
     if value is None:  # a required field that the collector already reported
         raise InvalidInput("invalid request")
@@ -359,6 +368,15 @@ def status_change_from(data: Mapping[str, Any], *, reopen: bool) -> StatusChange
     internal = c.flag(data, "internal")
     c.raise_if_any()
     return StatusChange(status, resolution, note, internal)
+
+
+def citizen_reopen_from(data: Mapping[str, Any]) -> CitizenReopen:
+    c = Collector()
+    channel = c.text(data, "channel", max_len=MAX_CHANNEL, required=True)
+    user_id = c.text(data, "channel_user_id", required=True)
+    note = c.text(data, "note", max_len=MAX_COMMENT)
+    c.raise_if_any("channel and channel_user_id name the citizen")
+    return CitizenReopen(_present(channel), _present(user_id), note)
 
 
 def survey_from(data: Mapping[str, Any], ticket_number: str) -> SurveyAnswer:

@@ -10,7 +10,12 @@ from aiohttp import web
 from ticket_service.config import Role
 from ticket_service.domain import feedback, history, queries, tickets
 from ticket_service.domain.statuses import Kind
-from ticket_service.domain.validation import api_ticket_from, status_change_from, survey_from
+from ticket_service.domain.validation import (
+    api_ticket_from,
+    citizen_reopen_from,
+    status_change_from,
+    survey_from,
+)
 from ticket_service.domain.views import staff_ticket
 from ticket_service.errors import Forbidden, NotFound
 from ticket_service.http.api_v1 import (
@@ -26,7 +31,7 @@ from ticket_service.http.api_v1 import (
     staff_visible_ticket,
     ticket_number,
 )
-from ticket_service.http.auth import authenticate
+from ticket_service.http.auth import Principal, authenticate
 
 routes = web.RouteTableDef()
 
@@ -87,7 +92,10 @@ async def _hub_request(request: web.Request, number: str) -> web.Response:
         if ticket is None:
             raise NotFound(f"service_request_id {number} not found")
         rows = await history.history(conn, ticket["id"])
-    return ok({"ticket": citizen_view(ticket, request), "history": _citizen_history(ticket, rows)})
+        answered = await feedback.survey_answered(conn, ticket["id"])
+    # survey_answered: the hub's survey reminder goes only to an unanswered closure survey.
+    view = {**citizen_view(ticket, request), "survey_answered": answered}
+    return ok({"ticket": view, "history": _citizen_history(ticket, rows)})
 
 
 @routes.get("/api/v1/requests/{number}")
@@ -124,8 +132,9 @@ async def get_history(request: web.Request) -> web.Response:
     return ok({"service_request_id": number, "history": rows})
 
 
-async def _change_status(request: web.Request, *, reopen: bool) -> web.Response:
-    principal = authenticate(request, Role.AGENT, Role.SUPERVISOR, Role.SATISFACTION)
+async def _change_status(
+    request: web.Request, principal: Principal, *, reopen: bool
+) -> web.Response:
     number = ticket_number(request)
     change = status_change_from(await json_object(request), reopen=reopen)
     ctx = context(request)
@@ -150,12 +159,30 @@ async def _change_status(request: web.Request, *, reopen: bool) -> web.Response:
 async def change_status(request: web.Request) -> web.Response:
     """open → in_progress → closed (with a resolution), with an optional (internal) staff note.
     A move the ticket's state does not allow → 409."""
-    return await _change_status(request, reopen=False)
+    principal = authenticate(request, *STAFF)
+    return await _change_status(request, principal, reopen=False)
 
 
 @routes.post("/api/v1/requests/{number}/reopen")
 async def reopen(request: web.Request) -> web.Response:
-    return await _change_status(request, reopen=True)
+    """Staff reopen a closed ticket, with an optional note (as for ``/status``). The hub reopens
+    a closed report for the citizen who filed it ("still not fixed"): the body names them
+    (``channel``, ``channel_user_id``) with an optional ``note``, their words, kept for staff
+    only (history ``data.citizen_note``); anyone else → 403, a ticket not closed → 409."""
+    principal = authenticate(request, Role.HUB, *STAFF)
+    if principal.role != Role.HUB:
+        return await _change_status(request, principal, reopen=True)
+    number = ticket_number(request)
+    who = citizen_reopen_from(await json_object(request))
+    ticket = await tickets.change_status(
+        context(request),
+        number,
+        status=None,
+        actor=who.channel,
+        data={"citizen_note": who.note} if who.note else None,
+        citizen=(who.channel, who.channel_user_id),
+    )
+    return ok({"ticket": citizen_view(ticket, request), "update_id": ticket["last_update_id"]})
 
 
 @routes.post("/api/v1/requests/{number}/survey")
