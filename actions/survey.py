@@ -5,7 +5,8 @@ Filing the answers (or reopening the report) is ``action_submit_survey`` (submit
 The hub starts it with ``/start_survey{"ticket_id": "<n>"}`` in the reporter's conversation
 (metadata ``proactive``: ``survey``, or ``survey_reminder`` for the single reminder); a
 WhatsApp template tap or a citizen sends the same payload, so everything is checked here: the
-ticket must be this contact's closed report with an unanswered survey.
+ticket must be a closed report this contact filed (a follower is refused at once) with an
+unanswered survey.
 
 Rules (rules.yml): ``start_survey`` → this action → ``survey_form``. When the start is
 refused, ``survey_ticket`` stays empty, the form has nothing to ask and ends at once, and
@@ -71,9 +72,10 @@ def requested_ticket(tracker: Tracker) -> str | None:
 
 class ActionStartSurvey(Action):
     """Refused (``survey_ticket`` emptied): public channel → ``utter_public_invite_dm``; no
-    number → ``utter_invalid_ticket_id``; unknown, someone else's or not a report →
-    ``utter_ticket_not_found``; not closed → ``utter_survey_not_closed``; answered →
-    ``utter_survey_already_answered``; service down → ``utter_service_error``. Otherwise
+    number → ``utter_invalid_ticket_id``; unknown, someone else's, only followed (the survey is
+    the reporter's: ``filed_by_contact`` false) or not a report → ``utter_ticket_not_found``; not
+    closed → ``utter_survey_not_closed``; answered → ``utter_survey_already_answered``; service
+    down → ``utter_service_error``. Otherwise
     ``survey_ticket`` is set and ``utter_survey_intro`` (``utter_survey_reminder`` for the
     hub's reminder) opens it, unless kept answers of this very survey are filed at once."""
 
@@ -98,7 +100,7 @@ class ActionStartSurvey(Action):
         except TicketClientError as exc:
             service_error(dispatcher, self.name(), exc)
             return refused
-        if ticket is None or ticket.kind != "report":
+        if ticket is None or ticket.kind != "report" or ticket.filed_by_contact is False:
             dispatcher.utter_message(response="utter_ticket_not_found", ticket_id=number)
             return refused
         if not ticket.closed:

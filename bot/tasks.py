@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
 
-__all__ = ["cancel_and_wait"]
+__all__ = ["cancel_and_wait", "stoppable_task"]
 
 log = logging.getLogger("bot.tasks")
 
@@ -29,3 +31,23 @@ async def cancel_and_wait(task: asyncio.Task[Any], give_up_after: float = 10.0) 
         await asyncio.wait({task}, timeout=RETRY_SECONDS)
     if not task.cancelled() and (error := task.exception()) is not None:
         log.error("task %s ended with %r", task.get_name(), error)
+
+
+@contextlib.asynccontextmanager
+async def stoppable_task(
+    work: Callable[[asyncio.Event], Coroutine[Any, Any, None]], name: str, grace: float = 5.0
+) -> AsyncIterator[None]:
+    """Run ``work(stopping)`` as the task ``name`` while the context is open. On leaving it,
+    ``stopping`` is set and the task has ``grace`` seconds to end before it is cancelled; an
+    error it ended with within them is raised."""
+    stopping = asyncio.Event()
+    task = asyncio.create_task(work(stopping), name=name)
+    try:
+        yield
+    finally:
+        stopping.set()
+        with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+            await asyncio.wait_for(task, grace)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -38,6 +38,7 @@ __all__ = [
     "HubServices",
     "Media",
     "handle_webhook",
+    "header",
     "read_limited",
 ]
 
@@ -106,6 +107,16 @@ async def read_limited(request: web.Request, limit: int) -> bytes | None:
 
 Verifier = Callable[[bytes, Mapping[str, str]], None]
 Parser = Callable[[bytes], list[InboundEvent]]
+
+
+def header(headers: Mapping[str, str], name: str) -> str | None:
+    """A verifier's header ``name`` in any letter case (a plain dict is case-sensitive, HTTP
+    header names are not)."""
+    value = headers.get(name)
+    if value is not None:
+        return value
+    lower = name.lower()
+    return next((v for k, v in headers.items() if k.lower() == lower), None)
 
 
 async def handle_webhook(

@@ -25,11 +25,12 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from redis.asyncio import Redis
 
 STARTUP_TIMEOUT = 30.0
 STOP_TIMEOUT = 15.0
@@ -46,6 +47,18 @@ def free_port() -> int:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
         return port
+
+
+@contextlib.asynccontextmanager
+async def redis_database(redis_url: str, db: int) -> AsyncIterator[tuple[str, Redis]]:
+    """Database ``db`` of the Redis at ``redis_url``, emptied: its URL and a client on it."""
+    url = redis_url.rsplit("/", 1)[0] + f"/{db}"
+    client = Redis.from_url(url)
+    await client.flushdb()
+    try:
+        yield url, client
+    finally:
+        await client.aclose()
 
 
 def _tail(path: Path, lines: int = 30) -> str:

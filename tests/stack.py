@@ -409,17 +409,33 @@ def ratings_of(bot_stack: BotStack) -> Callable[[str], list[dict[str, Any]]]:
     """The ratings stored for a conversation (the API has no read endpoint for them)."""
 
     def query(conversation_id: str) -> list[dict[str, Any]]:
-        uri = f"file:{bot_stack.ticket.db_path}?mode=ro"
-        with sqlite3.connect(uri, uri=True, timeout=10) as conn:
-            conn.row_factory = sqlite3.Row
-            rows = conn.execute(
-                "SELECT kind, score, conversation_id, channel FROM ratings "
-                "WHERE conversation_id = ?",
-                (conversation_id,),
-            ).fetchall()
-        return [dict(row) for row in rows]
+        return db_rows(
+            bot_stack.ticket.db_path,
+            "SELECT kind, score, conversation_id, channel FROM ratings WHERE conversation_id = ?",
+            (conversation_id,),
+        )
 
     return query
+
+
+def db_rows(db_path: Path, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+    """The rows of a query on the ticket service's SQLite database, opened read-only (for what
+    its API does not show)."""
+    with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=10) as conn:
+        conn.row_factory = sqlite3.Row
+        rows = conn.execute(sql, params).fetchall()
+    return [dict(row) for row in rows]
+
+
+def stored_surveys(db_path: Path, number: str) -> list[dict[str, Any]]:
+    """A ticket's stored surveys, comment included (the API shows the scores in the staff
+    history only)."""
+    return db_rows(
+        db_path,
+        "SELECT s.quality, s.speed, s.comment FROM surveys s "
+        "JOIN tickets t ON t.id = s.ticket_id WHERE t.number = ?",
+        (number,),
+    )
 
 
 __all__ = [
@@ -431,4 +447,6 @@ __all__ = [
     "RasaServer",
     "Say",
     "TicketService",
+    "db_rows",
+    "stored_surveys",
 ]

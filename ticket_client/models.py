@@ -377,6 +377,9 @@ class Ticket:
     followers: int | None = None
     #: The hub's view only: whether the closure survey was answered (None: not told).
     survey_answered: bool | None = None
+    #: The hub's view only: whether the contact filed it (or is linked to who did); False for a
+    #: follower (None: not told).
+    filed_by_contact: bool | None = None
 
     @property
     def closed(self) -> bool:
@@ -431,6 +434,9 @@ class Ticket:
             escalation_level=_int(data.get("escalation_level")) or 0,
             survey_answered=(
                 data["survey_answered"] if isinstance(data.get("survey_answered"), bool) else None
+            ),
+            filed_by_contact=(
+                data["filed_by_contact"] if isinstance(data.get("filed_by_contact"), bool) else None
             ),
         )
 

@@ -4,8 +4,6 @@ and follower on their own channel (receiver → store → worker → the hub's o
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator, Callable, Collection
 
 from aiohttp import web
@@ -15,6 +13,7 @@ from bot.events.settings import NotifySettings
 from bot.events.store import EventStore
 from bot.events.worker import Clock, EventWorker, OutcomeHook, outcome_hook
 from bot.keyed_queue import consumer_name
+from bot.tasks import stoppable_task
 from channels.base import HubServices
 from ticket_client import TawasulClient
 from ticket_service.clock import SystemClock
@@ -42,20 +41,11 @@ def install(
         return
 
     async def context(_app: web.Application) -> AsyncIterator[None]:
-        stopping = asyncio.Event()
         worker = EventWorker(
             redis=hub.redis, settings=settings, channels=channels, tickets=tickets,
             clock=clock or SystemClock(), consumer=consumer_name(),
         )  # fmt: skip
-        task = asyncio.create_task(worker.run(stopping), name="events-worker")
-        try:
+        async with stoppable_task(worker.run, "events-worker"):
             yield
-        finally:
-            stopping.set()
-            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
-                await asyncio.wait_for(task, 5.0)
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
 
     app.cleanup_ctx.append(context)

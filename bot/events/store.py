@@ -11,15 +11,19 @@
 | ``tawasul:event:<event_id>:<index>:<kind>:tried`` | set, EX 7 d | the same, survey / reminder |
 | ``tawasul:events:reminders`` | sorted set (score: due) | survey reminders ``<event_id>:<index>`` |
 | ``tawasul:event:<event_id>:<index>:reminder`` | string, EX 7 d | the reminder was scheduled |
+| ``tawasul:event:<event_id>:<index>:survey-place`` | string, EX 7 d | where the survey started |
 """
 
 from __future__ import annotations
 
+import json
 import time
 
 from redis.asyncio import Redis
 
 from bot import keys
+from bot.errors import MalformedPayload
+from bot.events.model import TicketEvent
 from bot.lua import Script
 from bot.model import OutboundMessage
 
@@ -49,6 +53,10 @@ def tried_key(event_id: str, index: int, kind: str = "event") -> str:
 
 def reminder_key(event_id: str, index: int) -> str:
     return f"tawasul:event:{event_id}:{index}:reminder"
+
+
+def place_key(event_id: str, index: int) -> str:
+    return f"tawasul:event:{event_id}:{index}:survey-place"
 
 
 # KEYS: seen, body, events stream. ARGV: ttl s, body, event id. 1 new, 0 seen before.
@@ -124,6 +132,16 @@ class EventStore:
         raw = await self.redis.get(body_key(event_id))
         return raw if isinstance(raw, bytes) else None
 
+    async def event(self, event_id: str) -> TicketEvent | None:
+        """The stored event; None when it expired or cannot be read."""
+        raw = await self.body(event_id)
+        if raw is None:
+            return None
+        try:
+            return TicketEvent.parse(raw)
+        except MalformedPayload:
+            return None
+
     async def enqueue(self, message: OutboundMessage) -> None:
         """Hand an update to the hub's outbound queue (the send workers), like a turn's reply."""
         conversation = message.conversation_id
@@ -158,6 +176,21 @@ class EventStore:
     async def postpone_reminder(self, member: str, due: float) -> None:
         """Put a claimed reminder back for later (quiet hours, the ticket service away)."""
         await self.redis.zadd(REMINDERS, {member: due})
+
+    async def note_survey_place(
+        self, event_id: str, index: int, channel: str, user_id: str
+    ) -> None:
+        """Where this recipient's survey first started (kept: later starts do not move it)."""
+        place = json.dumps([channel, user_id])
+        await self.redis.set(place_key(event_id, index), place, nx=True, ex=TTL)
+
+    async def survey_place(self, event_id: str, index: int) -> tuple[str, str] | None:
+        """``(channel, user id)`` of :meth:`note_survey_place`; None when not noted."""
+        raw = await self.redis.get(place_key(event_id, index))
+        if raw is None:
+            return None
+        channel, user_id = json.loads(raw)
+        return str(channel), str(user_id)
 
     async def try_channel(
         self, event_id: str, index: int, channel: str, kind: str = "event"

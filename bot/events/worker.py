@@ -9,16 +9,13 @@ entry; entries of a process that died are claimed after :data:`CLAIM_IDLE_MS`):
   sent). During quiet hours the event is held (``tawasul:events:held``) until they end, except
   for urgent services; due holds go back into the stream.
   ``ticket.survey_requested`` starts the closure survey for the reporter instead
-  (:meth:`EventWorker.start_closure_survey`).
+  (:class:`bot.events.closure.ClosureSurveys`, which also sends the due survey reminders each
+  round).
 - ``tawasul:events:outcomes`` — what the senders did (:func:`outcome_hook`): recorded on the
   ticket's history; a permanent failure falls back to the contact's other verified identities
   (linked in the ticket service by a verified phone or e-mail) in the configured order. For a
-  survey the outcome of its template, or of the bot's first reply to its system message.
-
-Each round also sends the survey reminders that are due (``tawasul:events:reminders``): one
-process claims each (ZREM), asks the ticket service whether the survey was answered, and if not
-and the ticket is still closed, starts the survey once more. Claimed means sent at most once
-(a process dying right after the claim loses that reminder rather than risk a second one).
+  survey the outcome of its template, or of the bot's first reply to its system message. A
+  closure sent on a fallback channel takes the survey along (:meth:`ClosureSurveys.follow`).
 """
 
 from __future__ import annotations
@@ -27,28 +24,19 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Collection
-from typing import Any, Protocol
+from typing import Any
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError, ResponseError
 
-from bot.errors import MalformedPayload
+from bot.events.closure import SURVEY_EVENT, Clock, ClosureSurveys
 from bot.events.model import Recipient, TicketEvent, user_id_of
 from bot.events.quiet import release_time
 from bot.events.render import acknowledged, outbound, update_for
 from bot.events.settings import NotifySettings
 from bot.events.store import EVENTS, GROUP, OUTCOMES, OUTCOMES_MAXLEN, EventStore
-from bot.events.survey import (
-    REMINDER,
-    SURVEY,
-    UPDATE,
-    ProactiveKey,
-    system_message,
-    template_message,
-)
-from bot.ingest import inject
+from bot.events.survey import UPDATE, ProactiveKey
 from bot.model import OutboundMessage
-from channels.meta.window import MessagingWindow
 from ticket_client import Contact as TicketContact
 from ticket_client import TawasulClient, TicketClientError
 
@@ -59,16 +47,8 @@ log = logging.getLogger("bot.events")
 BLOCK_MS = 500
 CLAIM_IDLE_MS = 60_000
 CLAIM_EVERY = 20  # loop turns
-SURVEY_EVENT = "ticket.survey_requested"
-#: A reminder the ticket service could not be asked about is tried again this much later.
-REMINDER_RETRY_S = 300.0
 
 OutcomeHook = Callable[[OutboundMessage, str, str | None], Awaitable[None]]
-
-
-class Clock(Protocol):
-    def now(self) -> Any:
-        """The current time, timezone-aware (``datetime``)."""
 
 
 def outcome_hook(redis: Redis) -> OutcomeHook:
@@ -80,7 +60,8 @@ def outcome_hook(redis: Redis) -> OutcomeHook:
         key = ProactiveKey.parse(message.key)
         if key is None or not key.first:
             return
-        fields = {"k": message.key, "o": outcome, "e": (error or "")[:500]}
+        fields = {"k": message.key, "o": outcome, "e": (error or "")[:500],
+                  "u": message.recipient_id}  # fmt: skip
         await redis.xadd(OUTCOMES, fields, maxlen=OUTCOMES_MAXLEN, approximate=True)  # type: ignore[arg-type]
 
     return hook
@@ -108,6 +89,9 @@ class EventWorker:
         self._tickets = tickets
         self.clock = clock
         self.consumer = consumer
+        self.surveys = ClosureSurveys(
+            redis=redis, settings=settings, tickets=tickets, clock=clock, attempts=self
+        )
 
     # --- the loop --------------------------------------------------------------------------
 
@@ -172,20 +156,11 @@ class EventWorker:
             pipe.xdel(stream, entry_id)
             await pipe.execute()
 
-    async def _event(self, event_id: str) -> TicketEvent | None:
-        raw = await self.store.body(event_id)
-        if raw is None:
-            return None
-        try:
-            return TicketEvent.parse(raw)
-        except MalformedPayload:
-            return None
-
     # --- events ----------------------------------------------------------------------------
 
     async def process_event(self, entry_id: str, event_id: str) -> bool:
         """Queue the event's updates (or hold it); True when the entry was already acked."""
-        event = await self._event(event_id)
+        event = await self.store.event(event_id)
         if event is None:
             log.warning("event %s expired or unreadable", event_id, extra={"event": "events"})
             return False
@@ -201,35 +176,17 @@ class EventWorker:
         if not todo:
             return False
         service = str(event.ticket.get("service_code") or "")
-        if await self._held(event, entry_id, todo, service):
+        if await self.held(event, entry_id, todo, service):
             return True
         for index, person in todo:
-            await self._start(event, index, person, UPDATE, person.channel)
+            await self.start(event, index, person, UPDATE, person.channel)
         return False
 
     async def start_closure_survey(self, event: TicketEvent, entry_id: str) -> bool:
-        """``ticket.survey_requested``: the survey for the reporter (never followers) on the
-        channel they used — a message of the hub's own in their conversation (Rasa runs the
-        dialogue), or on WhatsApp outside the 24 h window the survey template — and its single
-        reminder scheduled. Held by the quiet hours (a survey is never urgent); channels of
-        ``survey.skip_channels`` are left alone. True when held (the entry was acked)."""
-        survey = self.settings.survey
-        people = [
-            (index, person)
-            for index, person in enumerate(event.recipients)
-            if person.role == "reporter" and person.channel not in survey.skip_channels
-        ]
-        if not people:
-            return False
-        if await self._held(event, entry_id, people, service="", kind=SURVEY):
-            return True
-        due = self.clock.now().timestamp() + survey.reminder_hours * 3600
-        for index, person in people:
-            await self.store.schedule_reminder(event.event_id, index, due)
-            await self._start(event, index, person, SURVEY, person.channel)
-        return False
+        """``ticket.survey_requested``: see :meth:`ClosureSurveys.start`."""
+        return await self.surveys.start(event, entry_id)
 
-    async def _held(
+    async def held(
         self, event: TicketEvent, entry_id: str, people: list[tuple[int, Recipient]],
         service: str, kind: str = UPDATE,
     ) -> bool:  # fmt: skip
@@ -238,13 +195,13 @@ class EventWorker:
             return False
         await self.store.hold(event.event_id, release.timestamp(), entry_id)
         for _, person in people:
-            await self._record(event, person, person.channel, "held",
-                               f"quiet hours: held until {release.isoformat()}", kind)  # fmt: skip
+            await self.record(event, person, person.channel, "held",
+                              f"quiet hours: held until {release.isoformat()}", kind)  # fmt: skip
         log.info("event held until %s", release.isoformat(),
                  extra={"event": "events_held", "key": event.event_id})  # fmt: skip
         return True
 
-    async def _start(
+    async def start(
         self, event: TicketEvent, index: int, person: Recipient, kind: str, channel: str,
         user: str | None = None,
     ) -> None:  # fmt: skip
@@ -254,8 +211,8 @@ class EventWorker:
         user_id = user_id_of(channel, user or person.channel_user_id)
         await self.store.try_channel(event.event_id, index, channel, kind)
         if channel not in self.channels:
-            await self._record(event, person, channel, "failed", f"channel {channel} is off", kind)
-            await self._fallback(event, index, person, kind)
+            await self.record(event, person, channel, "failed", f"channel {channel} is off", kind)
+            await self.fallback(event, index, person, kind)
             return
         if kind == UPDATE:
             update = update_for(self.settings, event, language)
@@ -263,70 +220,11 @@ class EventWorker:
                 reply = outbound(self.settings, update, event, index, channel, user_id, language)
                 await self.store.enqueue(reply)
             return
-        window = MessagingWindow(self.redis, channel)
-        if channel == "whatsapp" and not await window.is_open(user_id):
-            template = self.settings.survey.whatsapp_template
-            if template is None:
-                await self._record(event, person, channel, "failed",
-                                   "outside the 24 h window, no survey template", kind)  # fmt: skip
-                await self._fallback(event, index, person, kind)
-                return
-            await self.store.enqueue(
-                template_message(event, kind, index, user_id, language, template)
-            )
-            await self._record(event, person, channel, "queued", f"template {template}", kind)
-            return
-        message = system_message(self.settings, event, kind, index, channel, user_id, language)
-        if await inject(self.redis, message):
-            await self._record(event, person, channel, "queued", "started in the conversation",
-                               kind)  # fmt: skip
-
-    # --- the survey reminder -----------------------------------------------------------------
+        await self.surveys.open(event, index, person, kind, channel, user_id, language)
 
     async def remind_due(self) -> int:
-        """Send the survey reminders that are due; returns how many this process claimed (a
-        reminder is claimed by exactly one process, then sent at most once)."""
-        now = self.clock.now()
-        claimed = 0
-        for member in await self.store.due_reminders(now.timestamp()):
-            if not await self.store.claim_reminder(member):
-                continue  # another process took it
-            claimed += 1
-            await self._remind(member, now)
-        return claimed
-
-    async def _remind(self, member: str, now: Any) -> None:
-        event_id, _, index_s = member.rpartition(":")
-        event = await self._event(event_id)
-        if event is None or not index_s.isdigit() or int(index_s) >= len(event.recipients):
-            log.warning("survey reminder %s: the event is gone", member,
-                        extra={"event": "survey_reminder"})  # fmt: skip
-            return
-        index = int(index_s)
-        person = event.recipients[index]
-        release = release_time(self.settings.quiet, now, "")
-        if release is not None:
-            await self.store.postpone_reminder(member, release.timestamp())
-            return
-        tickets = self._tickets()
-        if tickets is None:  # no hub API key: whether it was answered cannot be known
-            log.warning("survey reminder dropped: no ticket service client",
-                        extra={"event": "survey_reminder", "key": event_id})  # fmt: skip
-            return
-        try:
-            ticket = await tickets.ticket_for_contact(
-                event.number, person.channel, person.channel_user_id
-            )
-        except TicketClientError as exc:
-            log.warning("survey reminder: the ticket service is away (%s); later", exc,
-                        extra={"event": "survey_reminder", "key": event_id})  # fmt: skip
-            await self.store.postpone_reminder(member, now.timestamp() + REMINDER_RETRY_S)
-            return
-        if ticket is None or not ticket.closed or ticket.survey_answered is not False:
-            log.info("survey reminder not needed", extra={"event": "survey_reminder",
-                                                          "key": event_id})  # fmt: skip
-            return
-        await self._start(event, index, person, REMINDER, person.channel)
+        """The survey reminders that are due: see :meth:`ClosureSurveys.remind_due`."""
+        return await self.surveys.remind_due()
 
     # --- outcomes --------------------------------------------------------------------------
 
@@ -335,17 +233,20 @@ class EventWorker:
         outcome, error = fields.get("o", ""), fields.get("e") or None
         if key is None:
             return
-        event = await self._event(key.event_id)
+        event = await self.store.event(key.event_id)
         if event is None or not 0 <= key.index < len(event.recipients):
             return
         person = event.recipients[key.index]
         if outcome == "sent":
-            await self._record(event, person, key.channel, "sent", None, key.kind)
+            await self.record(event, person, key.channel, "sent", None, key.kind)
+            if key.kind == UPDATE:  # a closure that fell back from voice takes the survey along
+                await self.surveys.follow(event, key.index, person, key.channel,
+                                          fields.get("u", ""))  # fmt: skip
             return
-        await self._record(event, person, key.channel, "failed", error or outcome, key.kind)
-        await self._fallback(event, key.index, person, key.kind)
+        await self.record(event, person, key.channel, "failed", error or outcome, key.kind)
+        await self.fallback(event, key.index, person, key.kind)
 
-    async def _fallback(
+    async def fallback(
         self, event: TicketEvent, index: int, person: Recipient, kind: str = UPDATE
     ) -> None:
         tickets = self._tickets()
@@ -366,14 +267,14 @@ class EventWorker:
                 continue
             if not await self.store.try_channel(event.event_id, index, channel, kind):
                 continue
-            await self._record(event, person, channel, "fallback",
-                               f"from {person.channel} to {channel}", kind)  # fmt: skip
-            await self._start(event, index, person, kind, channel, channel_user_id)
+            await self.record(event, person, channel, "fallback",
+                              f"from {person.channel} to {channel}", kind)  # fmt: skip
+            await self.start(event, index, person, kind, channel, channel_user_id)
             return
-        await self._record(event, person, person.channel, "undeliverable",
-                           "no other verified channel left", kind)  # fmt: skip
+        await self.record(event, person, person.channel, "undeliverable",
+                          "no other verified channel left", kind)  # fmt: skip
 
-    async def _record(
+    async def record(
         self,
         event: TicketEvent,
         person: Recipient,

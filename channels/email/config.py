@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
-import math
 import re
 import ssl
 from collections.abc import Mapping
@@ -12,6 +11,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bot.errors import ConfigError
+from channels.env import bounded_number
 
 __all__ = ["EmailConfig", "Security", "tls_context"]
 
@@ -190,12 +190,4 @@ def _port(raw: str, default: int, key: str) -> int:
 
 
 def _number(raw: str, default: float, key: str, low: float, high: float) -> float:
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{PREFIX}{key} must be a number, not {raw!r}") from None
-    if not (math.isfinite(value) and low <= value <= high):
-        raise ConfigError(f"{PREFIX}{key} must be between {low:g} and {high:g}")
-    return value
+    return bounded_number(raw, PREFIX + key, default, low, high)

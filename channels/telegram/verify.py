@@ -7,6 +7,7 @@ import hmac
 from collections.abc import Mapping
 
 from bot.errors import SignatureError
+from channels.base import header
 
 HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
@@ -17,17 +18,9 @@ def verify(raw: bytes, headers: Mapping[str, str], secret: str) -> None:
     del raw  # the token authenticates the request, not the body
     if not secret:
         raise SignatureError("telegram webhook secret is not configured")
-    value = _header(headers, HEADER)
+    value = header(headers, HEADER)
     if value is None:
         raise SignatureError(f"missing {HEADER}")
     # "replace" can only turn undecodable input into "?", which no valid secret contains.
     if not hmac.compare_digest(value.encode("utf-8", "replace"), secret.encode("utf-8")):
         raise SignatureError(f"wrong {HEADER}")
-
-
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    value = headers.get(name)
-    if value is not None:
-        return value
-    lower = name.lower()  # plain dicts are case-sensitive; HTTP header names are not
-    return next((v for k, v in headers.items() if k.lower() == lower), None)

@@ -22,16 +22,14 @@ contact's next verified channel (``fallback_order`` of settings/notifications.ym
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 
 from aiohttp import web
 
-from bot.config import HubSettings
 from bot.events import outcome_hook
 from bot.model import OutboundMessage
+from bot.tasks import stoppable_task
 from channels.base import HubServices
 from channels.voice.callback_dialer import CallbackDialer
 from channels.voice.callback_prompts import load_callback_prompts
@@ -42,23 +40,12 @@ from channels.voice.callback_twiml import CallbackTwiml
 from channels.voice.calls_api import CallsApi
 from channels.voice.config import VoiceConfig
 from channels.voice.prompts import DEFAULT_PATH, Prompts
-from ticket_client import ClientConfig, RetryPolicy, TawasulClient
 from ticket_service.clock import Clock, SystemClock
 
 __all__ = ["EVENT_PREFIX", "Callbacks"]
 
 #: Reply keys of proactive updates (``bot.events.render.message_key``).
 EVENT_PREFIX = "event:"
-
-
-def ticket_config(env: Mapping[str, str]) -> ClientConfig | None:
-    """The ticket service as the hub reaches it (``TAWASUL_TICKET_URL``, the hub's key)."""
-    hub = HubSettings.from_env(env)
-    if not hub.hub_api_key:
-        return None
-    retry = RetryPolicy(attempts=2, backoff_base=0.2, backoff_max=1.0)
-    return ClientConfig(base_url=hub.ticket_url, api_key=hub.hub_api_key, timeout=5.0,
-                        retry=retry)  # fmt: skip
 
 
 class Callbacks:
@@ -68,14 +55,12 @@ class Callbacks:
         self,
         config: VoiceConfig,
         settings: CallbackSettings,
-        tickets: ClientConfig | None,
         *,
         prompts: Prompts | None = None,
         clock: Clock | None = None,
     ) -> None:
         self.config = config
         self.settings = settings
-        self._tickets = tickets
         self.prompts = prompts or load_callback_prompts()
         self.clock: Clock = clock or SystemClock()
         self.dialer: CallbackDialer | None = None
@@ -86,11 +71,10 @@ class Callbacks:
     ) -> Callbacks:
         """Settings from ``TAWASUL_VOICE_CALLBACK_*``, the prompts' ``callback`` section of
         ``TAWASUL_VOICE_PROMPTS`` (default ``settings/voice_prompts.yml``) and the hub's
-        ticket-service access (``TAWASUL_TICKET_URL``, the hub's API key)."""
+        ticket service as the hub reaches it (``HubServices.tickets``)."""
         path = env.get("TAWASUL_VOICE_PROMPTS", "").strip()
         prompts = load_callback_prompts(Path(path) if path else DEFAULT_PATH)
-        return cls(config, CallbackSettings.from_env(env), ticket_config(env), prompts=prompts,
-                   clock=clock)  # fmt: skip
+        return cls(config, CallbackSettings.from_env(env), prompts=prompts, clock=clock)
 
     def setup(self, app: web.Application, hub: HubServices) -> None:
         """The webhooks under ``/webhooks/voice/callback`` and the schedule loop."""
@@ -104,26 +88,19 @@ class Callbacks:
                 )  # fmt: skip
             return session_calls["api"]
 
-        def tickets() -> TawasulClient | None:
-            return TawasulClient(hub.session, self._tickets) if self._tickets else None
-
         dialer = CallbackDialer(
             config=self.config, settings=self.settings, store=CallbackStore(hub.redis),
-            calls=calls, clock=self.clock, report=outcome_hook(hub.redis), tickets=tickets,
+            calls=calls, clock=self.clock, report=outcome_hook(hub.redis), tickets=hub.tickets,
         )  # fmt: skip
         self.dialer = dialer
         add_callback_routes(app, self.config, dialer, CallbackTwiml(self.config, self.prompts),
-                            tickets)  # fmt: skip
+                            hub.tickets)  # fmt: skip
 
         async def schedule(_app: web.Application) -> AsyncIterator[None]:
-            stopping = asyncio.Event()
-            task = asyncio.create_task(dialer.run(stopping), name="voice-callbacks")
             try:
-                yield
+                async with stoppable_task(dialer.run, "voice-callbacks"):
+                    yield
             finally:
-                stopping.set()
-                with contextlib.suppress(TimeoutError, asyncio.CancelledError):
-                    await asyncio.wait_for(task, 5.0)
                 session_calls.clear()
 
         app.cleanup_ctx.append(schedule)

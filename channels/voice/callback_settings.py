@@ -15,12 +15,12 @@ Quiet hours are those of the proactive updates (``settings/notifications.yml``,
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bot.errors import ConfigError
 from bot.events.settings import NotifySettings, QuietHours
+from channels.env import bounded_number
 
 __all__ = ["CallbackSettings"]
 
@@ -29,16 +29,7 @@ MACHINE_DETECTION = ("Enable", "DetectMessageEnd")
 
 
 def _number(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
-    raw = env.get(PREFIX + name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{PREFIX}{name} must be a number, not {raw!r}") from None
-    if not (math.isfinite(value) and low <= value <= high):
-        raise ConfigError(f"{PREFIX}{name} must be between {low:g} and {high:g}")
-    return value
+    return bounded_number(env.get(PREFIX + name, ""), PREFIX + name, default, low, high)
 
 
 @dataclass(frozen=True, slots=True)

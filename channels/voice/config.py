@@ -7,7 +7,6 @@ webhook is served at all (fail closed). Helper modules of the outbound callbacks
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.errors import ConfigError
+from channels.env import bounded_number
 
 __all__ = ["LANGUAGES", "PREFIX", "VoiceConfig", "WorkingHours"]
 
@@ -177,16 +177,7 @@ def _flag(env: Mapping[str, str], key: str) -> bool:
 
 
 def _number(env: Mapping[str, str], key: str, default: float, low: float, high: float) -> float:
-    raw = _get(env, key)
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{PREFIX}{key} must be a number, not {raw!r}") from None
-    if not (math.isfinite(value) and low <= value <= high):
-        raise ConfigError(f"{PREFIX}{key} must be between {low:g} and {high:g}")
-    return value
+    return bounded_number(_get(env, key), PREFIX + key, default, low, high)
 
 
 def _per_language(

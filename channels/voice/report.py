@@ -78,16 +78,23 @@ def _keypad_offer(call: Call, *, invalid: bool = False) -> None:
         answer.say("speak_again_offer", gather)
 
 
-async def report_step(call: Call) -> None:
-    """The caller answered the bot: a button's key, typed digits, or speech."""
-    params, state = call.params, call.state
-    if params.digits == "*":
+async def _menu_or_button(call: Call) -> bool:
+    """``*`` (back to the menu) or a button's key (said to the bot): True when it was one."""
+    if call.params.digits == "*":
         _back_to_menu(call)
-        return
-    chosen = pressed(params.digits, state.buttons)
+        return True
+    chosen = pressed(call.params.digits, call.state.buttons)
     if chosen is not None:
         await _say_to_bot(call, text=chosen[0], payload=chosen[1])
+        return True
+    return False
+
+
+async def report_step(call: Call) -> None:
+    """The caller answered the bot: a button's key, typed digits, or speech."""
+    if await _menu_or_button(call):
         return
+    params, state = call.params, call.state
     typed = (params.digits or "").strip("*#")
     if typed and state.buttons:  # one key, none of the buttons'
         if not _gave_up(call):
@@ -106,14 +113,9 @@ async def report_step(call: Call) -> None:
 async def keypad_step(call: Call) -> None:
     """The keypad offer after speech failed twice: a button, 1 to speak again, * for the
     menu."""
+    if await _menu_or_button(call):
+        return
     params, state = call.params, call.state
-    if params.digits == "*":
-        _back_to_menu(call)
-        return
-    chosen = pressed(params.digits, state.buttons)
-    if chosen is not None:
-        await _say_to_bot(call, text=chosen[0], payload=chosen[1])
-        return
     if params.digits == "1" and not state.buttons:
         state.misses = 0
         _listen(call)

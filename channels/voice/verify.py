@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from urllib.parse import parse_qsl, urlsplit
 
 from bot.errors import MalformedPayload, SignatureError
+from channels.base import header
 
 __all__ = [
     "HMAC_SHA1",
@@ -121,14 +122,6 @@ def _url_variants(url: str) -> list[str]:
     return list(dict.fromkeys([url, without, with_port]))
 
 
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    value = headers.get(name)
-    if value is not None:
-        return value
-    lower = name.lower()  # plain dicts are case-sensitive; HTTP header names are not
-    return next((v for k, v in headers.items() if k.lower() == lower), None)
-
-
 def verify(
     url: str,
     params: Params,
@@ -141,10 +134,10 @@ def verify(
     unknown algorithm, or SHA-256 without a configured SharedKey secret."""
     if not auth_token:
         raise SignatureError("voice: auth token is not configured")
-    given = _header(headers, SIGNATURE_HEADER)
+    given = header(headers, SIGNATURE_HEADER)
     if not given:
         raise SignatureError(f"missing {SIGNATURE_HEADER}")
-    algorithm = algorithm_of(_header(headers, SETTINGS_HEADER))
+    algorithm = algorithm_of(header(headers, SETTINGS_HEADER))
     if algorithm == HMAC_SHA1:
         secret = auth_token
     elif algorithm == HMAC_SHA256 and shared_key:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import random
 import signal
 import subprocess
 import sys
@@ -223,11 +222,3 @@ def hub(ticket_service: TicketServiceUnderTest, http: aiohttp.ClientSession) -> 
 def sender() -> str:
     """A conversation of its own for each test."""
     return f"test-{uuid.uuid4().hex[:12]}"
-
-
-def random_pin() -> dict[str, float]:
-    """A point in Dammam, never within 50 m of another test's (no duplicate joining)."""
-    return {
-        "lat": round(26.40 + random.uniform(0, 0.08), 6),
-        "long": round(50.05 + random.uniform(0, 0.08), 6),
-    }

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from tests.actions.conftest import random_pin
 from tests.actions.support import ActionServer, Turn, action_event, slot_event, user_event
+from tests.spots import random_pin
 from ticket_client import TawasulClient
 
 SUBMIT = "action_submit_report"

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from tests.actions.conftest import random_pin
 from tests.actions.support import ActionServer, Turn, bot_event, entity, slot_event, user_event
+from tests.spots import random_pin
 
 MAPPINGS = "action_validate_slot_mappings"
 FORM = "validate_report_form"

@@ -232,14 +232,6 @@ def random_phone() -> str:
     return f"+9665{random.randrange(10**8):08d}"
 
 
-def random_pin() -> dict[str, float]:
-    """A point in Dammam, never within 50 m of another test's (no duplicate joining)."""
-    return {
-        "lat": round(26.40 + random.uniform(0, 0.08), 6),
-        "long": round(50.05 + random.uniform(0, 0.08), 6),
-    }
-
-
 async def tickets_of(hub: TawasulClient, who: Citizen) -> list[Ticket]:
     """What the ticket service holds for this citizen (reports, complaints, callbacks)."""
     return await hub.contact_tickets(who.channel, who.sender)

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import pytest
 
 from tests.bot.conftest import CitizenFactory
-from tests.bot.support import Citizen, Turn, random_phone, random_pin, tickets_of
+from tests.bot.support import Citizen, Turn, random_phone, tickets_of
+from tests.spots import random_pin
 from ticket_client import TawasulClient, Ticket
 
 

@@ -1,11 +1,11 @@
 """The closure survey end to end (real Rasa, action server and ticket service): the hub's
 ``/start_survey`` payload in the reporter's conversation, answers typed in Arabic and English
 stored with the ticket and moving the KPIs by exactly one response, "still not fixed" reopening
-the report, another citizen's number refused, the reminder, and the service down at the end."""
+the report, another citizen's number (or a follower's start) refused, the reminder, and the
+service down at the end."""
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,7 +13,8 @@ import pytest
 
 from tests.bot.conftest import BotStack, CitizenFactory, TicketService
 from tests.bot.support import Citizen, Turn, own_ticket
-from ticket_client import KpiMetrics, TawasulClient
+from tests.stack import stored_surveys
+from ticket_client import Contact, KpiMetrics, TawasulClient
 
 
 @dataclass(frozen=True)
@@ -69,18 +70,18 @@ async def closed_report(hub: TawasulClient, staff: TawasulClient, who: Citizen, 
     return number
 
 
+async def in_survey(
+    citizen: CitizenFactory, hub: TawasulClient, staff: TawasulClient, channel: str, lang: str
+) -> tuple[Citizen, str]:
+    """A citizen on ``channel`` whose report was closed, in the survey the hub started."""
+    who = citizen(channel, language=lang)
+    number = await closed_report(hub, staff, who, lang)
+    await who.say(start(number), proactive="survey")
+    return who, number
+
+
 def surveys_in_db(stack: BotStack, number: str) -> list[dict[str, Any]]:
-    """The stored surveys of a ticket, comment included (the API shows quality and speed in the
-    staff history only)."""
-    uri = f"file:{stack.ticket.db_path}?mode=ro"
-    with sqlite3.connect(uri, uri=True, timeout=10) as conn:
-        conn.row_factory = sqlite3.Row
-        rows = conn.execute(
-            "SELECT s.quality, s.speed, s.comment FROM surveys s "
-            "JOIN tickets t ON t.id = s.ticket_id WHERE t.number = ?",
-            (number,),
-        ).fetchall()
-    return [dict(row) for row in rows]
+    return stored_surveys(stack.ticket.db_path, number)
 
 
 async def totals(staff: TawasulClient) -> tuple[int, int]:
@@ -192,9 +193,7 @@ async def test_still_not_fixed_reopens_the_report(
 async def test_the_still_not_fixed_button_at_the_second_question(
     citizen: CitizenFactory, hub: TawasulClient, staff: TawasulClient, bot_stack: BotStack
 ) -> None:
-    who = citizen("telegram", language="en")
-    number = await closed_report(hub, staff, who, "en")
-    await who.say(start(number), proactive="survey")
+    who, number = await in_survey(citizen, hub, staff, "telegram", "en")
     await who.say('/inform{"rating":"2"}')
     turn = await who.say("/follow_up")
     assert who.domain.match(turn, "utter_survey_reopened", "en") == {"ticket_id": number}
@@ -223,6 +222,35 @@ async def test_another_citizens_ticket_is_not_found_and_nothing_is_stored(
     assert owner.domain.match(opening, "utter_survey_intro", "ar") == {"ticket_id": number}
 
 
+async def test_a_follower_is_refused_at_the_start_and_nothing_is_stored(
+    citizen: CitizenFactory, hub: TawasulClient, staff: TawasulClient, bot_stack: BotStack
+) -> None:
+    owner, follower = citizen("telegram", language="en"), citizen("whatsapp", language="en")
+    point = {"service_code": "pothole", "lat": 26.4207, "long": 50.0888, "language": "en"}
+    filed = await hub.create(description="A deep pothole in the right lane",
+                             channel=owner.channel,
+                             reporter=Contact(owner.channel, owner.sender), **point)  # fmt: skip
+    joined = await hub.create(description="Pothole next to the roundabout",
+                              channel=follower.channel,
+                              reporter=Contact(follower.channel, follower.sender),
+                              **point)  # fmt: skip
+    number = filed.ticket.service_request_id
+    assert joined.duplicate and joined.ticket.service_request_id == number  # a follower now
+    await staff.change_status(number, "closed", resolution="fixed")
+
+    turn = await follower.say(start(number))
+
+    # refused at once: no question asked, the same reply as for a stranger
+    assert follower.domain.match(turn, "utter_ticket_not_found", "en") == {"ticket_id": number}
+    assert follower.domain.sent(turn, "utter_ask_survey_quality") is None, follower.transcript()
+    assert await follower.form() == (None, None)
+    assert (await follower.slots())["survey_ticket"] is None
+    await follower.say("5")
+    assert surveys_in_db(bot_stack, number) == []
+    opening = await owner.say(start(number), proactive="survey")  # still the reporter's
+    assert owner.domain.match(opening, "utter_survey_intro", "en") == {"ticket_id": number}
+
+
 @pytest.mark.parametrize("p", LANGUAGES)
 async def test_the_reminder_says_it_is_one(
     p: Phrases, citizen: CitizenFactory, hub: TawasulClient, staff: TawasulClient
@@ -243,9 +271,7 @@ async def test_not_understood_is_asked_again_then_cancelled(
     staff: TawasulClient,
     bot_stack: BotStack,
 ) -> None:
-    who = citizen("telegram", language=p.language)
-    number = await closed_report(hub, staff, who, p.language)
-    await who.say(start(number), proactive="survey")
+    who, number = await in_survey(citizen, hub, staff, "telegram", p.language)
     for answer in (p.gibberish, "7"):
         turn = await who.say(answer)
         assert who.domain.count(turn, "utter_survey_invalid_score", p.language) == 1, answer
@@ -280,9 +306,7 @@ async def test_answers_are_kept_while_the_ticket_service_is_down(
 ) -> None:
     """Service down at the end: "try later", the answers stay; the "try again" button (the
     start payload) files them without asking again."""
-    who = citizen("telegram", language="ar")
-    number = await closed_report(hub, staff, who, "ar")
-    await who.say(start(number), proactive="survey")
+    who, number = await in_survey(citizen, hub, staff, "telegram", "ar")
     await who.say("زين")
     await who.say("سريع")
     ticket_service.stop()

@@ -5,11 +5,12 @@ ticket service as a process subscribed to the hub's ``/events/tickets``."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,8 +40,8 @@ from tests.channels.fakes.graph import FakeGraph
 from tests.channels.fakes.graph_fixtures import graph, graph_server  # noqa: F401 (fixtures)
 from tests.channels.telegram.fake_telegram import FakeTelegram
 from tests.channels.whatsapp.conftest import env_for as whatsapp_env
-from tests.hub.fake_rasa import FakeRasa
-from tests.services import free_port
+from tests.hub.fake_rasa import FakeRasa, fake_rasa_fixture  # noqa: F401 (fixture)
+from tests.services import free_port, redis_database
 from tests.stack import SERVICE_STARTUP_TIMEOUT, TicketService, _get_json
 from tests.ticket_service.conftest import KEYS
 from ticket_client import ClientConfig, RetryPolicy, TawasulClient
@@ -89,13 +90,8 @@ def event(
 
 @pytest.fixture
 async def redis_db(redis_url: str) -> AsyncIterator[tuple[str, Redis]]:
-    url = redis_url.rsplit("/", 1)[0] + f"/{EVENTS_DB}"
-    client = Redis.from_url(url)
-    await client.flushdb()
-    try:
-        yield url, client
-    finally:
-        await client.aclose()
+    async with redis_database(redis_url, EVENTS_DB) as database:
+        yield database
 
 
 @pytest.fixture
@@ -213,15 +209,17 @@ class Subscribed:
     service: SubscribedTicketService
     hub_port: int
 
+    @property
+    def url(self) -> str:
+        return self.service.url
 
-@pytest.fixture(scope="session")
-def subscribed(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """One ticket service process for the session, posting events to a fixed hub port (each
-    test serves its own hub there)."""
+
+@contextlib.contextmanager
+def subscribed_service(directory: Path) -> Iterator[Subscribed]:
+    """The real ticket service (its data in ``directory``) posting its events to a fixed free
+    hub port, where each test serves its own hub."""
     hub_port = free_port()
-    service = SubscribedTicketService(
-        tmp_path_factory.mktemp("events-tickets"), f"http://127.0.0.1:{hub_port}"
-    )
+    service = SubscribedTicketService(directory, f"http://127.0.0.1:{hub_port}")
     service.start()
     try:
         yield Subscribed(service, hub_port)
@@ -229,15 +227,14 @@ def subscribed(tmp_path_factory: pytest.TempPathFactory) -> Any:
         service.stop()
 
 
+@pytest.fixture(scope="session")
+def subscribed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Subscribed]:
+    """One ticket service process for the session (``subscribed_service``)."""
+    with subscribed_service(tmp_path_factory.mktemp("events-tickets")) as running:
+        yield running
+
+
 def client(http: aiohttp.ClientSession, url: str, role: str) -> TawasulClient:
     retry = RetryPolicy(attempts=1, backoff_base=0.1, backoff_max=0.2)
     config = ClientConfig(base_url=url, api_key=KEYS[role], timeout=10.0, retry=retry)
     return TawasulClient(http, config)
-
-
-@pytest.fixture
-async def fake_rasa() -> AsyncIterator[FakeRasa]:
-    """Rasa as the hub sees it (tests/hub/fake_rasa.py): records what the bot receives."""
-    rasa = await FakeRasa().start()
-    yield rasa
-    await rasa.close()

@@ -14,6 +14,7 @@ import aiohttp
 from tests.channels.email.fake_smtp import FakeSmtp
 from tests.channels.fakes.graph import FakeGraph
 from tests.channels.telegram.fake_telegram import FakeTelegram, User
+from tests.spots import distinct_spot
 from ticket_client import Contact
 
 from .conftest import HubMaker, Subscribed, client
@@ -51,7 +52,7 @@ async def test_status_change_reaches_whatsapp_reporter_and_email_follower(
     wa = "9665" + "".join(secrets.choice("0123456789") for _ in range(8))
     mail = f"omar.{secrets.token_hex(3)}@citizen.test"
     hub = client(http, url, "hub")
-    lat, long = DAMMAM[0] + secrets.randbelow(1000) / 1e5, DAMMAM[1]
+    lat, long = distinct_spot()
     first = await hub.create(
         service_code="pothole", description="حفرة كبيرة أمام المدرسة", lat=lat, long=long,
         channel="whatsapp", language="ar",

@@ -1,7 +1,8 @@
 """End to end with the REAL ticket service process (its events signed and delivered to the hub):
-a closure starts the survey, the single reminder after 24 h on the injected clock (never when
-answered, never twice, one of two racing workers), and Beneficiary Satisfaction's recorded
-contact told to the citizen who filed the follow-up."""
+a closure starts the survey (also on the channel a voice reporter's closure fell back to), the
+single reminder after 24 h on the injected clock (never when answered, never twice, one of two
+racing workers), and Beneficiary Satisfaction's recorded contact told to the citizen who filed
+the follow-up."""
 
 from __future__ import annotations
 
@@ -9,22 +10,24 @@ import asyncio
 import secrets
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 
 import aiohttp
 from redis.asyncio import Redis
 
+from bot import keys
 from bot.events import EventWorker, NotifySettings
-from bot.events.store import REMINDERS
+from bot.events.store import OUTCOMES, REMINDERS
+from tests.bot.support import random_phone
 from tests.channels.telegram.fake_telegram import FakeTelegram, User
 from tests.hub.fake_rasa import Call, FakeRasa
+from tests.spots import distinct_spot
 from tests.ticket_service.conftest import KEYS
-from ticket_client import Contact
+from ticket_client import Contact, HistoryEntry
 from ticket_service.clock import FakeClock
 
 from .conftest import EVENT_SECRET, HubMaker, Subscribed, client
-
-DAMMAM = (26.4126, 50.0645)
 
 
 async def wait_for(condition: Callable[[], bool], within: float = 30.0) -> None:
@@ -47,9 +50,10 @@ def a_user(telegram: FakeTelegram, language: str) -> User:
 async def closed_ticket(http: aiohttp.ClientSession, url: str, sender: str, language: str) -> str:
     """A report filed for ``sender`` on Telegram, then worked and closed by an agent."""
     hub = client(http, url, "hub")
+    lat, long = distinct_spot()
     created = await hub.create(
         service_code="streetlight", description="The street light has been out for a week",
-        lat=DAMMAM[0] + secrets.randbelow(2000) / 1e5, long=DAMMAM[1] + 0.01,
+        lat=lat, long=long,
         channel="telegram", language=language,
         reporter=Contact(channel="telegram", channel_user_id=sender, language=language),
     )  # fmt: skip
@@ -59,6 +63,25 @@ async def closed_ticket(http: aiohttp.ClientSession, url: str, sender: str, lang
     await agent.change_status(number, "in_progress")
     await agent.change_status(number, "closed", resolution="fixed", note="Lamp replaced")
     return number
+
+
+async def surveyed(
+    make_hub: HubMaker,
+    subscribed: Subscribed,
+    http: aiohttp.ClientSession,
+    telegram: FakeTelegram,
+    fake_rasa: FakeRasa,
+    language: str,
+) -> tuple[str, str, str]:
+    """The hub served, and a Telegram citizen's ticket closed and its survey started:
+    (the ticket service's URL, the sender, the ticket's number)."""
+    url = subscribed.service.url
+    await make_hub(ticket_url=url, port=subscribed.hub_port, rasa_url=fake_rasa.url)
+    user = a_user(telegram, language)
+    sender = f"telegram:{user.id}"
+    number = await closed_ticket(http, url, sender, language)
+    await wait_for(lambda: len(surveys(fake_rasa, sender)) == 1)
+    return url, sender, number
 
 
 async def history_notes(http: aiohttp.ClientSession, url: str, number: str) -> list[str]:
@@ -74,13 +97,8 @@ async def test_one_reminder_after_24_hours_and_never_a_second(
     fake_rasa: FakeRasa,
     clock: FakeClock,
 ) -> None:
-    url = subscribed.service.url
-    await make_hub(ticket_url=url, port=subscribed.hub_port, rasa_url=fake_rasa.url)
-    user = a_user(telegram, "en")
-    sender = f"telegram:{user.id}"
-    number = await closed_ticket(http, url, sender, "en")
+    url, sender, number = await surveyed(make_hub, subscribed, http, telegram, fake_rasa, "en")
 
-    await wait_for(lambda: len(surveys(fake_rasa, sender)) == 1)
     first = surveys(fake_rasa, sender)[0]
     assert first.message == f'/start_survey{{"ticket_id":"{number}"}}'
     assert first.metadata["proactive"] == "survey" and first.metadata["language"] == "en"
@@ -118,12 +136,7 @@ async def test_answered_before_24_hours_means_no_reminder(
     clock: FakeClock,
     redis_db: tuple[str, Redis],
 ) -> None:
-    url = subscribed.service.url
-    await make_hub(ticket_url=url, port=subscribed.hub_port, rasa_url=fake_rasa.url)
-    user = a_user(telegram, "ar")
-    sender = f"telegram:{user.id}"
-    number = await closed_ticket(http, url, sender, "ar")
-    await wait_for(lambda: len(surveys(fake_rasa, sender)) == 1)
+    url, sender, number = await surveyed(make_hub, subscribed, http, telegram, fake_rasa, "ar")
     assert surveys(fake_rasa, sender)[0].metadata["language"] == "ar"
 
     hub = client(http, url, "hub")
@@ -150,12 +163,7 @@ async def test_two_workers_racing_for_a_reminder_send_it_once(
     clock: FakeClock,
     redis_db: tuple[str, Redis],
 ) -> None:
-    url = subscribed.service.url
-    await make_hub(ticket_url=url, port=subscribed.hub_port, rasa_url=fake_rasa.url)
-    user = a_user(telegram, "en")
-    sender = f"telegram:{user.id}"
-    await closed_ticket(http, url, sender, "en")
-    await wait_for(lambda: len(surveys(fake_rasa, sender)) == 1)
+    url, sender, _ = await surveyed(make_hub, subscribed, http, telegram, fake_rasa, "en")
     assert await redis_db[1].zcard(REMINDERS) == 1
 
     # two more hub processes' workers, a day later (the hub's own clock stays put)
@@ -199,9 +207,10 @@ async def test_satisfaction_contact_is_told_to_the_filer_in_their_language(
     english, arabic = a_user(telegram, "en"), a_user(telegram, "ar")
     numbers = []
     for user, language in ((english, "en"), (arabic, "ar")):
+        lat, long = distinct_spot()
         created = await hub.create(
             service_code="sidewalk", description="Broken paving stones everywhere",
-            lat=DAMMAM[0] + secrets.randbelow(2000) / 1e5, long=DAMMAM[1] - 0.01,
+            lat=lat, long=long,
             channel="telegram", language=language,
             reporter=Contact(channel="telegram", channel_user_id=f"telegram:{user.id}",
                              language=language),
@@ -256,9 +265,10 @@ async def test_whatsapp_survey_refused_falls_back_to_the_verified_telegram(
     wa = "9665" + "".join(secrets.choice("0123456789") for _ in range(8))
     wa_id, tg_id = f"whatsapp:{wa}", f"telegram:{user.id}"
     hub = client(http, url, "hub")
+    lat, long = distinct_spot()
     created = await hub.create(
         service_code="trees_parks", description="A fallen tree blocks the park path",
-        lat=DAMMAM[0] + secrets.randbelow(2000) / 1e5, long=DAMMAM[1] + 0.02,
+        lat=lat, long=long,
         channel="whatsapp", language="en",
         reporter=Contact(channel="whatsapp", channel_user_id=wa_id, language="en"),
     )  # fmt: skip
@@ -283,3 +293,148 @@ async def test_whatsapp_survey_refused_falls_back_to_the_verified_telegram(
     assert survey_rows == ["queued whatsapp: survey", "failed whatsapp: survey",
                            "fallback telegram: survey", "queued telegram: survey",
                            "sent telegram: survey"]  # fmt: skip
+
+
+async def voice_report(http: aiohttp.ClientSession, url: str, voice_id: str) -> str:
+    """A report filed on the 940 line (the reporter's identity is ``voice``)."""
+    lat, long = distinct_spot()
+    created = await client(http, url, "hub").create(
+        service_code="streetlight", description="بلاغ هاتفي: عمود الإنارة مطفأ منذ أسبوع",
+        lat=lat, long=long,
+        channel="voice", language="en",
+        reporter=Contact(channel="voice", channel_user_id=voice_id, language="en"),
+    )  # fmt: skip
+    assert not created.duplicate
+    return created.ticket.service_request_id
+
+
+@dataclass(frozen=True)
+class PhoneReporter:
+    """A citizen who reported on the 940 line and also uses Telegram."""
+
+    user: User
+    phone: str
+    number: str
+
+    @property
+    def voice_id(self) -> str:
+        return f"voice:{self.phone}"
+
+    @property
+    def tg_id(self) -> str:
+        return f"telegram:{self.user.id}"
+
+    @classmethod
+    async def file(cls, http: aiohttp.ClientSession, url: str, user: User) -> PhoneReporter:
+        phone = random_phone()
+        return cls(user, phone, await voice_report(http, url, f"voice:{phone}"))
+
+    async def link_telegram(self, http: aiohttp.ClientSession, url: str) -> None:
+        """Their Telegram identity, linked to the phone one by the same verified number."""
+        hub = client(http, url, "hub")
+        language = self.user.language_code or "ar"
+        await hub.upsert_contact(Contact(channel="telegram", channel_user_id=self.tg_id,
+                                         language=language))  # fmt: skip
+        await hub.verify_contact("voice", self.voice_id, phone=self.phone)
+        await hub.verify_contact("telegram", self.tg_id, phone=self.phone)
+
+    async def closure_sent_on_telegram(
+        self, http: aiohttp.ClientSession, url: str, redis: Redis
+    ) -> None:
+        """The sender's outcome "the closure update went out on Telegram" (the fallback's)."""
+        event_id = closed_event_id(await client(http, url, "agent").history(self.number))
+        await redis.xadd(OUTCOMES, {"k": f"event:{event_id}:0:telegram", "o": "sent",
+                                    "e": "", "u": str(self.user.id)})  # fmt: skip
+
+
+async def test_voice_closure_fallen_back_to_telegram_takes_the_survey_and_its_reminder(
+    make_hub: HubMaker,
+    subscribed: Subscribed,
+    http: aiohttp.ClientSession,
+    telegram: FakeTelegram,
+    fake_rasa: FakeRasa,
+    clock: FakeClock,
+    redis_db: tuple[str, Redis],
+) -> None:
+    # this hub has no voice channel: the closure call cannot go, so it falls back at once (the
+    # callback's "busy ×3" report takes the same path: tests/channels/voice)
+    url = subscribed.service.url
+    await make_hub(ticket_url=url, port=subscribed.hub_port, rasa_url=fake_rasa.url)
+    who = await PhoneReporter.file(http, url, a_user(telegram, "en"))
+    user, voice_id, tg_id, number = who.user, who.voice_id, who.tg_id, who.number
+    await who.link_telegram(http, url)
+    await client(http, url, "agent").change_status(number, "closed", resolution="fixed")
+
+    await wait_for(lambda: len(surveys(fake_rasa, tg_id)) == 1)
+    started = surveys(fake_rasa, tg_id)[0]
+    assert started.message == f'/start_survey{{"ticket_id":"{number}"}}'
+    assert started.metadata["proactive"] == "survey" and started.metadata["language"] == "en"
+    await wait_for(lambda: any(m.get("text") == f"re: {started.message}" for m in telegram.sent))
+    said = [m.get("text", "") for m in telegram.sent if m["chat"]["id"] == user.id]
+    closed = [n for n, text in enumerate(said) if f"Your report {number}" in text]
+    assert len(closed) == 1 and "was closed" in said[closed[0]]
+    assert closed[0] < said.index(f"re: {started.message}")  # the closure text came first
+    assert surveys(fake_rasa, voice_id) == []
+    deadline = time.monotonic() + 30
+    while "sent telegram: survey" not in (notes := await history_notes(http, url, number)):
+        assert time.monotonic() < deadline, notes
+        await asyncio.sleep(0.2)
+    assert "fallback telegram: survey: survey follows the closure from voice" in notes
+    assert "queued telegram: survey: started in the conversation" in notes
+
+    # the closure's outcome processed again (a crash, another process claiming it): no second
+    await who.closure_sent_on_telegram(http, url, redis_db[1])
+    await asyncio.sleep(1.5)
+    assert len(surveys(fake_rasa, tg_id)) == 1
+    assert await redis_db[1].zcard(REMINDERS) == 1
+
+    clock.advance(timedelta(hours=24))  # the single reminder, on telegram too
+    await wait_for(lambda: len(surveys(fake_rasa, tg_id)) == 2)
+    assert surveys(fake_rasa, tg_id)[1].metadata["proactive"] == "survey_reminder"
+    clock.advance(timedelta(days=2))
+    await asyncio.sleep(1.5)
+    assert len(surveys(fake_rasa, tg_id)) == 2 and surveys(fake_rasa, voice_id) == []
+
+
+def closed_event_id(rows: list[HistoryEntry]) -> str:
+    """The ``ticket.closed`` event's id, from the hub's rows on the ticket's history."""
+    ids = {r.data.get("event_id") for r in rows
+           if r.kind == "notification" and r.data.get("event_type") == "ticket.closed"}  # fmt: skip
+    assert len(ids) == 1, ids
+    return str(ids.pop())
+
+
+async def test_voice_closure_fallen_back_after_the_survey_was_answered_starts_none(
+    make_hub: HubMaker,
+    subscribed: Subscribed,
+    http: aiohttp.ClientSession,
+    telegram: FakeTelegram,
+    fake_rasa: FakeRasa,
+    redis_db: tuple[str, Redis],
+) -> None:
+    url = subscribed.service.url
+    await make_hub(ticket_url=url, port=subscribed.hub_port, rasa_url=fake_rasa.url)
+    who = await PhoneReporter.file(http, url, a_user(telegram, "ar"))
+    voice_id, tg_id, number = who.voice_id, who.tg_id, who.number
+    agent = client(http, url, "agent")
+    await agent.change_status(number, "closed", resolution="fixed")
+    # nowhere to fall back to yet: the closure is undeliverable
+    deadline = time.monotonic() + 30
+    while not any(n.startswith("undeliverable") for n in await history_notes(http, url, number)):
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.2)
+    # the citizen answered on a later call (keypad), then the telegram identity was linked and
+    # the closure went there (the sender's "sent" for the fallback update)
+    hub = client(http, url, "hub")
+    await hub.submit_survey(number, channel="voice", channel_user_id=voice_id, quality=4,
+                            speed=3)  # fmt: skip
+    await who.link_telegram(http, url)
+    await who.closure_sent_on_telegram(http, url, redis_db[1])
+    while "sent telegram" not in await history_notes(http, url, number):
+        assert time.monotonic() < deadline + 30
+        await asyncio.sleep(0.2)
+    await asyncio.sleep(1.0)
+    assert surveys(fake_rasa, tg_id) == []
+    assert await redis_db[1].xlen(keys.conv_in(tg_id)) == 0
+    assert not [n for n in await history_notes(http, url, number) if ": survey" in n]
+    assert await redis_db[1].zcard(REMINDERS) == 0

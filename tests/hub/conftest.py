@@ -16,9 +16,10 @@ from redis.asyncio import Redis
 from bot.app import HUB, Hub, create_app
 from bot.config import HubSettings
 from tests.hub.fake_loop import FakeLoop
-from tests.hub.fake_rasa import FakeRasa
+from tests.hub.fake_rasa import FakeRasa, fake_rasa_fixture  # noqa: F401 (fixture)
 from tests.hub.loopchannel import LoopChannel, LoopConfig
 from tests.hub.support import LOOP_SECRET
+from tests.services import redis_database
 
 ADMIN_TOKEN = "test-admin-token"
 HUB_DB = 3  # the in-process hubs' database on the session's Redis (flushed per test)
@@ -41,25 +42,13 @@ class InProcessHub:
 
 @pytest.fixture
 async def redis_db(redis_url: str) -> AsyncIterator[tuple[str, Redis]]:
-    url = redis_url.rsplit("/", 1)[0] + f"/{HUB_DB}"
-    client = Redis.from_url(url)
-    await client.flushdb()
-    try:
-        yield url, client
-    finally:
-        await client.aclose()
+    async with redis_database(redis_url, HUB_DB) as database:
+        yield database
 
 
 @pytest.fixture
 def redis(redis_db: tuple[str, Redis]) -> Redis:
     return redis_db[1]
-
-
-@pytest.fixture
-async def fake_rasa() -> AsyncIterator[FakeRasa]:
-    rasa = await FakeRasa().start()
-    yield rasa
-    await rasa.close()
 
 
 @pytest.fixture

@@ -10,9 +10,11 @@ import asyncio
 import contextlib
 import time
 from collections import defaultdict
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
@@ -96,3 +98,12 @@ class FakeRasa:
             event.set()
         if self.server is not None:
             await self.server.close()
+
+
+@pytest.fixture(name="fake_rasa")
+async def fake_rasa_fixture() -> AsyncIterator[FakeRasa]:
+    """``fake_rasa``: a started :class:`FakeRasa`, closed after the test (import this into a
+    conftest.py to have the fixture there)."""
+    rasa = await FakeRasa().start()
+    yield rasa
+    await rasa.close()

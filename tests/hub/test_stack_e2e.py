@@ -15,11 +15,12 @@ import pytest
 from redis.asyncio import Redis
 
 from bot import keys
-from tests.bot.support import Domain, random_phone, random_pin
+from tests.bot.support import Domain, random_phone
 from tests.hub.citizen import LoopCitizen
 from tests.hub.fake_loop import FakeLoop
 from tests.hub.support import loop_env, new_user
 from tests.hubstack import HubFactory, HubProcess
+from tests.spots import random_pin
 from tests.stack import BotStack, RasaServer
 from ticket_client import Contact, TawasulClient
 

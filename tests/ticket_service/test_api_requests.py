@@ -19,6 +19,7 @@ from .api_support import (
     SARA,
     Client,
     call,
+    contact_of,
     descriptions,
     file,
     hub_view,
@@ -338,6 +339,26 @@ async def test_the_hub_sees_only_the_contacts_own_ticket_without_personal_data(
 
     status, errors = await hub_view(client, number, OMAR)
     assert status == 404 and "not found" in descriptions(errors)
+
+
+@BOTH_BACKENDS
+async def test_the_hub_view_says_whether_the_contact_filed_it_or_follows_it(
+    client: Client,
+) -> None:
+    number = await number_of(client)  # SARA's
+    joined = await file(client, report(reporter=OMAR, channel="telegram"), expect=200)
+    assert joined["duplicate"] is True  # OMAR follows it now
+    sara_on_telegram = {"channel": "telegram", "channel_user_id": "70177"}
+    for identity in (SARA, sara_on_telegram):  # the same verified phone links them
+        body = {**contact_of(identity), "phone": SARA["phone"]}
+        assert (await call(client, "POST", "/api/v1/contacts/verify", "hub", body))[0] == 200
+
+    seen = {}
+    for name, person in (("sara", SARA), ("linked", sara_on_telegram), ("omar", OMAR)):
+        status, data = await hub_view(client, number, person)
+        assert status == 200, data
+        seen[name] = data["ticket"]["filed_by_contact"]
+    assert seen == {"sara": True, "linked": True, "omar": False}
 
 
 async def test_the_hub_must_name_the_contact(client: Client) -> None:

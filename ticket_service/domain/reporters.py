@@ -114,18 +114,27 @@ async def linked_reporter_ids(conn: AsyncConnection, reporter_id: int) -> set[in
     return ids
 
 
-async def ticket_reporter_id(
-    conn: AsyncConnection, ticket: dict[str, Any], channel: str, user_id: str, doing: str
-) -> int:
+async def filer_id(
+    conn: AsyncConnection, ticket: dict[str, Any], channel: str, user_id: str
+) -> int | None:
     """The reporter id of the identity ``(channel, user_id)`` when it filed ``ticket`` or is
-    linked to whoever did (a shared verified phone or e-mail); else Forbidden, saying that only
-    the citizen who filed the report may do ``doing``. Followers are no reporters."""
+    linked to whoever did (a shared verified phone or e-mail); None for anyone else (followers
+    are no reporters)."""
     me = await find_reporter(conn, channel, user_id)
     reporter_id = ticket["reporter_id"]
     allowed = await linked_reporter_ids(conn, reporter_id) if reporter_id is not None else set()
-    if me is None or int(me["id"]) not in allowed:
+    return int(me["id"]) if me is not None and int(me["id"]) in allowed else None
+
+
+async def ticket_reporter_id(
+    conn: AsyncConnection, ticket: dict[str, Any], channel: str, user_id: str, doing: str
+) -> int:
+    """:func:`filer_id`, or Forbidden saying that only the citizen who filed the report may do
+    ``doing``."""
+    me = await filer_id(conn, ticket, channel, user_id)
+    if me is None:
         raise Forbidden(f"only the citizen who filed the report can {doing}")
-    return int(me["id"])
+    return me
 
 
 async def verify_contact(

@@ -9,6 +9,7 @@ from aiohttp import web
 
 from ticket_service.config import Role
 from ticket_service.domain import feedback, history, queries, tickets
+from ticket_service.domain.reporters import filer_id
 from ticket_service.domain.statuses import Kind
 from ticket_service.domain.validation import (
     api_ticket_from,
@@ -93,8 +94,11 @@ async def _hub_request(request: web.Request, number: str) -> web.Response:
             raise NotFound(f"service_request_id {number} not found")
         rows = await history.history(conn, ticket["id"])
         answered = await feedback.survey_answered(conn, ticket["id"])
-    # survey_answered: the hub's survey reminder goes only to an unanswered closure survey.
-    view = {**citizen_view(ticket, request), "survey_answered": answered}
+        filed = await filer_id(conn, ticket, channel, user_id) is not None
+    # survey_answered: the hub's survey reminder goes only to an unanswered closure survey;
+    # filed_by_contact: false for a follower (the closure survey is the reporter's alone).
+    view = {**citizen_view(ticket, request), "survey_answered": answered,
+            "filed_by_contact": filed}  # fmt: skip
     return ok({"ticket": view, "history": _citizen_history(ticket, rows)})
 
 
@@ -102,7 +106,8 @@ async def _hub_request(request: web.Request, number: str) -> web.Response:
 async def get_request(request: web.Request) -> web.Response:
     """Staff: the ticket, its full history, the reporter's contact data and the follower count.
     The hub (``?channel=&channel_user_id=``): only the contact's own ticket, without personal
-    data or internal rows; anyone else's → 404."""
+    data or internal rows, plus ``survey_answered`` and ``filed_by_contact`` (false: the contact
+    follows it); anyone else's → 404."""
     principal = authenticate(request, Role.HUB, *STAFF)
     number = ticket_number(request)
     if principal.role == Role.HUB:

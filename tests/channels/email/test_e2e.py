@@ -21,11 +21,12 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.bot.support import digits_in, has_arabic, has_english, random_pin
+from tests.bot.support import digits_in, has_arabic, has_english
 from tests.channels.email.conftest import Mailbox, payload
 from tests.channels.email.dovecot import Dovecot
 from tests.channels.email.fake_smtp import FakeSmtp
 from tests.hubstack import HubFactory, HubProcess
+from tests.spots import random_pin
 from tests.stack import BotStack
 from ticket_client import TawasulClient
 

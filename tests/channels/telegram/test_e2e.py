@@ -13,11 +13,12 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.bot.support import digits_in, random_pin
+from tests.bot.support import digits_in
 from tests.channels.e2e import form, in_language, user_turns, wait_for_answer
 from tests.channels.telegram.conftest import SECRET
 from tests.channels.telegram.fake_telegram import FakeTelegram, User
 from tests.hubstack import HubFactory, HubProcess
+from tests.spots import random_pin
 from tests.stack import BotStack
 from ticket_client import TawasulClient
 

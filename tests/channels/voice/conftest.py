@@ -26,8 +26,8 @@ from bot.config import HubSettings
 from channels.voice import VoiceChannel, VoiceConfig, load_checked_prompts
 from channels.voice.prompts import Prompts
 from tests.channels.voice.phone import ACCOUNT_SID, AUTH_TOKEN, PhoneCall
-from tests.hub.fake_rasa import FakeRasa
-from tests.services import free_port
+from tests.hub.fake_rasa import FakeRasa, fake_rasa_fixture  # noqa: F401 (fixture)
+from tests.services import free_port, redis_database
 from tests.ticket_service.conftest import (  # noqa: F401  (fixtures used by name)
     KEYS,
     backend,
@@ -87,21 +87,9 @@ def tickets(voice_http: aiohttp.ClientSession, ticket_url: str) -> TawasulClient
 
 
 @pytest.fixture
-async def fake_rasa() -> AsyncIterator[FakeRasa]:
-    rasa = await FakeRasa().start()
-    yield rasa
-    await rasa.close()
-
-
-@pytest.fixture
 async def voice_redis(redis_url: str) -> AsyncIterator[tuple[str, Redis]]:
-    url = redis_url.rsplit("/", 1)[0] + f"/{VOICE_DB}"
-    client = Redis.from_url(url)
-    await client.flushdb()
-    try:
-        yield url, client
-    finally:
-        await client.aclose()
+    async with redis_database(redis_url, VOICE_DB) as database:
+        yield database
 
 
 @dataclass

@@ -132,7 +132,7 @@ async def rig(redis_url: str, calls_api: FakeCallsApi) -> AsyncIterator[Rig]:  #
             assert quiet is not None
             values: dict[str, Any] = {"retry_seconds": RETRY, "poll_seconds": 0.05,
                                       "quiet": quiet.quiet, **changes}  # fmt: skip
-            callbacks = Callbacks(config, CallbackSettings(**values), None, clock=clock)
+            callbacks = Callbacks(config, CallbackSettings(**values), clock=clock)
             app = web.Application()
             callbacks.setup(app, HubStandIn(http, redis))
             runner = web.AppRunner(app, access_log=None)
@@ -220,7 +220,9 @@ async def test_busy_three_times_then_the_failure_goes_to_the_events_worker(rig: 
         await wait_for(lambda n=attempt: len(rig.fake.to(to)) == n)  # type: ignore[misc]
     await rig.fake.settled()
     await _until_state(rig, message.key, "failed")
-    assert await rig.outcomes() == [{"k": message.key, "o": "permanent", "e": "busy ×3"}]
+    assert await rig.outcomes() == [
+        {"k": message.key, "o": "permanent", "e": "busy ×3", "u": message.recipient_id}
+    ]
     rig.clock.advance(timedelta(days=1))
     await asyncio.sleep(0.3)
     assert len(rig.fake.to(to)) == 3
@@ -301,7 +303,9 @@ async def test_an_answering_machine_is_hung_up_on_and_retried(rig: Rig) -> None:
     await wait_for(lambda: len(rig.fake.to(to)) == 2)
     await rig.fake.settled()
     await _until_state(rig, message.key, "failed")
-    assert await rig.outcomes() == [{"k": message.key, "o": "permanent", "e": "machine ×2"}]
+    assert await rig.outcomes() == [
+        {"k": message.key, "o": "permanent", "e": "machine ×2", "u": message.recipient_id}
+    ]
 
 
 async def test_unsigned_or_forged_webhooks_are_refused(rig: Rig) -> None:
@@ -379,4 +383,6 @@ async def test_a_call_twilio_no_longer_knows_counts_as_failed(rig: Rig) -> None:
     rig.fake.calls.clear()  # GET …/Calls/{sid}.json now answers 404 (20404)
     rig.clock.advance(timedelta(seconds=900))
     await _until_state(rig, message.key, "failed")
-    assert await rig.outcomes() == [{"k": message.key, "o": "permanent", "e": "failed ×1"}]
+    assert await rig.outcomes() == [
+        {"k": message.key, "o": "permanent", "e": "failed ×1", "u": message.recipient_id}
+    ]

@@ -39,8 +39,8 @@ from tests.channels.voice.fake_calls_api import (  # noqa: F401 (fixture)
 )
 from tests.channels.voice.twiml_check import check_twiml
 from tests.channels.whatsapp.conftest import env_for as whatsapp_env
-from tests.events.conftest import EVENT_SECRET, NOON_RIYADH, SubscribedTicketService
-from tests.services import free_port
+from tests.events.conftest import EVENT_SECRET, NOON_RIYADH, Subscribed, subscribed_service
+from tests.spots import distinct_spot
 from tests.ticket_service.conftest import KEYS
 from ticket_client import (
     ClientConfig,
@@ -53,7 +53,6 @@ from ticket_client import (
 from ticket_service.clock import FakeClock
 
 CALLBACK_DB = 9
-DAMMAM = (26.4126, 50.0645)
 RETRY = 600
 
 
@@ -64,28 +63,11 @@ async def wait_for(condition: Callable[[], bool], within: float = 30.0) -> None:
         await asyncio.sleep(0.05)
 
 
-@dataclass
-class Service:
-    process: SubscribedTicketService
-    hub_port: int
-
-    @property
-    def url(self) -> str:
-        return self.process.url
-
-
 @pytest.fixture(scope="session")
-def callback_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+def callback_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Subscribed]:
     """The ticket service for this module's tests, posting its events to a fixed hub port."""
-    hub_port = free_port()
-    process = SubscribedTicketService(
-        tmp_path_factory.mktemp("callback-tickets"), f"http://127.0.0.1:{hub_port}"
-    )
-    process.start()
-    try:
-        yield Service(process, hub_port)
-    finally:
-        process.stop()
+    with subscribed_service(tmp_path_factory.mktemp("callback-tickets")) as running:
+        yield running
 
 
 def notifications(directory: Path) -> Path:
@@ -104,7 +86,7 @@ class Hub:
     clock: FakeClock
     fake: FakeCallsApi
     graph: FakeGraph
-    service: Service
+    service: Subscribed
     http: aiohttp.ClientSession
 
     def client(self, role: str) -> TawasulClient:
@@ -113,9 +95,10 @@ class Hub:
         return TawasulClient(self.http, config)
 
     async def voice_ticket(self, phone: str, language: str, text: str) -> str:
+        lat, long = distinct_spot()
         created = await self.client("hub").create(
-            service_code="pothole", description=text, lat=DAMMAM[0] + secrets.randbelow(900) / 1e4,
-            long=DAMMAM[1], channel="voice", language=language,
+            service_code="pothole", description=text, lat=lat, long=long,
+            channel="voice", language=language,
             reporter=Contact(channel="voice", channel_user_id=f"voice:{phone}", language=language),
         )  # fmt: skip
         return created.ticket.service_request_id
@@ -144,7 +127,7 @@ class Hub:
 @pytest.fixture
 async def hub(
     redis_url: str,
-    callback_service: Service,
+    callback_service: Subscribed,
     calls_api: FakeCallsApi,  # noqa: F811
     graph: FakeGraph,  # noqa: F811
     tmp_path: Path,
@@ -299,3 +282,46 @@ async def test_busy_three_times_falls_back_to_the_verified_whatsapp(hub: Hub) ->
     assert history[3:] == [
         "failed:voice: busy, no-answer, busy", "fallback:whatsapp: from voice to whatsapp",
         "sent:whatsapp"]  # fmt: skip
+
+
+async def test_a_closure_busy_three_times_takes_the_survey_to_the_whatsapp_fallback(
+    hub: Hub,
+) -> None:
+    hub.graph.register_template("tawasul_ticket_update", ["ar", "en"], 2, 2)
+    hub.graph.register_template("tawasul_closure_survey", ["ar", "en"], 1, 2)
+    to = phone()
+    wa = to.removeprefix("+")
+    hub.fake.script(to, Unanswered("busy"), Unanswered("busy"), Unanswered("no-answer"))
+    number = await hub.voice_ticket(to, "en", "The street light is out")
+    tickets = hub.client("hub")
+    await tickets.upsert_contact(Contact(channel="whatsapp", channel_user_id=f"whatsapp:{wa}"))
+    await tickets.verify_contact("voice", f"voice:{to}", phone=to)
+    await tickets.verify_contact("whatsapp", f"whatsapp:{wa}", phone=to)
+    await hub.client("agent").change_status(number, "closed", resolution="fixed")
+
+    for attempt in (1, 2):
+        await wait_for(lambda n=attempt: len(hub.fake.to(to)) == n)  # type: ignore[misc]
+        await hub.fake.settled()
+        await asyncio.sleep(0.3)
+        hub.clock.advance(timedelta(seconds=RETRY))
+    await wait_for(lambda: len(hub.fake.to(to)) == 3)
+    await hub.fake.settled()
+
+    def to_wa() -> list[dict[str, Any]]:
+        return [b for b in hub.graph.sent("whatsapp") if b.get("to") == wa]
+
+    await wait_for(lambda: len(to_wa()) == 2)
+    update, survey = (body["template"] for body in to_wa())  # the closure, then the survey
+    assert update["name"] == "tawasul_ticket_update"
+    assert survey["name"] == "tawasul_closure_survey" and survey["language"]["code"] == "en"
+    body, rate, _ = survey["components"]
+    assert [p["text"] for p in body["parameters"]] == [number]
+    assert rate["parameters"][0]["payload"] == f'/start_survey{{"ticket_id":"{number}"}}'
+    history = await hub.history(number, 9)
+    for row in ("failed:voice: busy, busy, no-answer", "fallback:whatsapp: from voice to whatsapp",
+                "sent:whatsapp",
+                "fallback:whatsapp: survey: survey follows the closure from voice",
+                "queued:whatsapp: survey: template closure_survey"):  # fmt: skip
+        assert row in history, history
+    await asyncio.sleep(1.0)
+    assert len(to_wa()) == 2 and len(hub.fake.to(to)) == 3  # one survey, no fourth call

@@ -15,10 +15,11 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.bot.support import Domain, Turn, digits_in, has_arabic, random_phone, random_pin
+from tests.bot.support import Domain, Turn, digits_in, has_arabic, random_phone
 from tests.channels.web.browser import Browser
 from tests.channels.web.support import png, user_id
 from tests.hubstack import HubFactory, HubProcess
+from tests.spots import random_pin
 from tests.stack import BotStack
 from ticket_client import TawasulClient
 

@@ -12,10 +12,11 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.bot.support import Domain, Turn, random_phone, random_pin
+from tests.bot.support import Domain, Turn, random_phone
 from tests.channels.web.citizen import WebCitizen
 from tests.channels.web.support import png
 from tests.hubstack import HubFactory, HubProcess
+from tests.spots import random_pin
 from tests.stack import BotStack, TicketService
 from ticket_client import TawasulClient
 

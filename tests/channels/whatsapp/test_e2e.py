@@ -18,7 +18,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.bot.support import digits_in, random_pin
+from tests.bot.support import digits_in
 from tests.channels.e2e import (
     TURN_TIMEOUT,
     form,
@@ -31,6 +31,7 @@ from tests.channels.fakes.graph import FakeGraph
 from tests.channels.fakes.graph_hub import signed
 from tests.channels.whatsapp.conftest import APP_SECRET, env_for
 from tests.hubstack import HubFactory, HubProcess
+from tests.spots import random_pin
 from tests.stack import BotStack
 from ticket_client import TawasulClient
 

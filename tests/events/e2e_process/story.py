@@ -5,7 +5,6 @@ settings/notifications.yml), the closure survey and the KPIs it moves."""
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import time
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -14,8 +13,8 @@ from typing import Any
 
 import yaml
 
-from tests.bot.support import random_pin
-from tests.stack import ROOT
+from tests.spots import random_pin
+from tests.stack import ROOT, stored_surveys
 from ticket_client import HistoryEntry
 
 from .citizens import Citizen, Seen
@@ -153,14 +152,8 @@ async def satisfaction(e2e: E2E, channel: str) -> Satisfaction:
 
 def stored_survey(db_path: Path, number: str) -> dict[str, Any] | None:
     """The survey row of a ticket (the API shows the scores in the history, not the comment)."""
-    with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=10) as conn:
-        conn.row_factory = sqlite3.Row
-        row = conn.execute(
-            "SELECT s.quality, s.speed, s.comment FROM surveys s "
-            "JOIN tickets t ON t.id = s.ticket_id WHERE t.number = ?",
-            (number,),
-        ).fetchone()
-    return dict(row) if row is not None else None
+    surveys = stored_surveys(db_path, number)
+    return surveys[0] if surveys else None
 
 
 async def survey_asks(citizen: Citizen, slot: str) -> None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.bot.support import random_pin
+from tests.spots import random_pin
 
 from .conftest import MakeCitizen
 from .harness import E2E
