@@ -36,6 +36,10 @@ class TicketEvent:
     def number(self) -> str:
         return str(self.ticket.get("service_request_id") or "")
 
+    def language_for(self, person: Recipient) -> str:
+        """The language ``person`` is told in: theirs, else the report's."""
+        return person.language or str(self.ticket.get("language") or "ar")
+
     @classmethod
     def parse(cls, raw: bytes | str) -> TicketEvent:
         """Raises :class:`MalformedPayload` for anything that is not an event."""

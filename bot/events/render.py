@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.events.model import Recipient, TicketEvent
-from bot.events.settings import LANGUAGES, NotifySettings
+from bot.events.settings import NotifySettings, supported_language
 from bot.events.survey import UPDATE, key_of, reply_context
 from bot.model import OutboundMessage
 
@@ -29,10 +29,6 @@ class Update:
     status: str  # the short status line (WhatsApp template parameter {{2}})
 
 
-def _language(value: str | None) -> str:
-    return value if value in LANGUAGES else "ar"
-
-
 def _service_name(ticket: Mapping[str, Any], lang: str) -> str:
     """The service in the recipient's language (``service_names``), else the report's."""
     names = ticket.get("service_names")
@@ -43,7 +39,7 @@ def _service_name(ticket: Mapping[str, Any], lang: str) -> str:
 
 def update_for(settings: NotifySettings, event: TicketEvent, language: str) -> Update | None:
     """What to tell a recipient about ``event``; None when nothing is to be said."""
-    lang = _language(language)
+    lang = supported_language(language)
     ticket, data = event.ticket, event.data
     values = {
         "number": event.number,
@@ -129,7 +125,7 @@ def outbound(
         recipient_id=user_id,
         key=message_key(event.event_id, index, channel),
         text=update.text,
-        language=_language(language),
+        language=supported_language(language),
         public=False,
         reply_context=reply_context(event),
         template=template,

@@ -27,6 +27,13 @@ __all__ = ["DEFAULT_FILE", "LANGUAGES", "NotifySettings", "QuietHours", "SurveyS
 
 DEFAULT_FILE = Path(__file__).resolve().parents[2] / "settings" / "notifications.yml"
 LANGUAGES = ("ar", "en")
+
+
+def supported_language(value: str | None) -> str:
+    """``value`` when the texts are written in it, else Arabic (the default)."""
+    return value if value in LANGUAGES else "ar"
+
+
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
 

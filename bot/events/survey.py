@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 
 from bot.events.model import TicketEvent
-from bot.events.settings import LANGUAGES, NotifySettings
+from bot.events.settings import NotifySettings, supported_language
 from bot.model import InboundMessage, OutboundMessage
 
 __all__ = ["KINDS", "PROACTIVE", "REMINDER", "SURVEY", "UPDATE", "ProactiveKey", "key_of",
@@ -77,10 +77,6 @@ def reply_context(event: TicketEvent) -> dict[str, str]:
     }
 
 
-def _language(value: str | None) -> str:
-    return value if value in LANGUAGES else "ar"
-
-
 def system_message(
     settings: NotifySettings,
     event: TicketEvent,
@@ -99,7 +95,7 @@ def system_message(
         user_id=user_id,
         timestamp=time.time(),
         payload=settings.survey.payload_for(event.number),
-        language_hint=_language(language),
+        language_hint=supported_language(language),
         reply_context=reply_context(event),
         system=PROACTIVE[kind],
     )
@@ -119,7 +115,7 @@ def template_message(
         channel="whatsapp",
         recipient_id=user_id,
         key=key_of(kind, event.event_id, index, "whatsapp"),
-        language=_language(language),
+        language=supported_language(language),
         public=False,
         reply_context=reply_context(event),
         template=template,

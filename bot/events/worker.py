@@ -166,12 +166,11 @@ class EventWorker:
             return False
         if event.type == SURVEY_EVENT:
             return await self.start_closure_survey(event, entry_id)
-        language = str(event.ticket.get("language") or "ar")
         todo = [
             (index, person)
             for index, person in enumerate(event.recipients)
             if not acknowledged(self.settings, event, person)
-            and update_for(self.settings, event, person.language or language)
+            and update_for(self.settings, event, event.language_for(person))
         ]
         if not todo:
             return False
@@ -207,7 +206,7 @@ class EventWorker:
     ) -> None:  # fmt: skip
         """Tell ``person`` on ``channel`` (their own, or a linked ``user`` identity): the update,
         or the survey (``kind``); a channel that is off falls back at once."""
-        language = person.language or str(event.ticket.get("language") or "ar")
+        language = event.language_for(person)
         user_id = user_id_of(channel, user or person.channel_user_id)
         await self.store.try_channel(event.event_id, index, channel, kind)
         if channel not in self.channels:
