@@ -6,12 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
-import yaml
-
-from bot.errors import ConfigError
-from channels.voice.prompts import DEFAULT_PATH, LANGUAGES, Prompts
+from channels.voice.prompts import DEFAULT_PATH, Prompts, load_prompts
 
 __all__ = ["CALLBACK_PROMPTS", "load_callback_prompts"]
 
@@ -29,20 +25,4 @@ CALLBACK_PROMPTS: Mapping[str, frozenset[str]] = {
 def load_callback_prompts(path: Path = DEFAULT_PATH) -> Prompts:
     """The ``callback`` section (:class:`ConfigError` when missing, incomplete or
     malformed)."""
-    try:
-        data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"cannot read {path}: {exc}") from exc
-    section = data.get("callback") if isinstance(data, Mapping) else None
-    if not isinstance(section, Mapping):
-        raise ConfigError(f"{path}: the 'callback' section is missing")
-    texts: dict[str, dict[str, str]] = {}
-    for key, entry in section.items():
-        if not isinstance(entry, Mapping) or not all(
-            isinstance(entry.get(lang), str) and entry[lang] for lang in LANGUAGES
-        ):
-            raise ConfigError(f"{path}: callback.{key} needs non-empty 'ar' and 'en' texts")
-        texts[str(key)] = {lang: str(entry[lang]) for lang in LANGUAGES}
-    prompts = Prompts(texts, {})
-    prompts.require(CALLBACK_PROMPTS)
-    return prompts
+    return load_prompts(path, CALLBACK_PROMPTS, (), section="callback")

@@ -122,18 +122,18 @@ class Prompts:
                 raise ConfigError(f"voice prompts: word list {key!r} is missing")
 
 
-def _texts(data: Any, path: Path) -> dict[str, dict[str, str]]:
+def _texts(data: Any, path: Path, section: str) -> dict[str, dict[str, str]]:
     if not isinstance(data, Mapping):
-        raise ConfigError(f"{path}: 'prompts' must be a mapping")
+        raise ConfigError(f"{path}: '{section}' must be a mapping")
     texts: dict[str, dict[str, str]] = {}
     for key, entry in data.items():
         if not isinstance(entry, Mapping) or not all(
             isinstance(entry.get(lang), str) and entry[lang].strip() for lang in LANGUAGES
         ):
-            raise ConfigError(f"{path}: prompt {key!r} needs non-empty 'ar' and 'en' texts")
+            raise ConfigError(f"{path}: {section}.{key} needs non-empty 'ar' and 'en' texts")
         values = {lang: str(entry[lang]) for lang in LANGUAGES}
         if _placeholders(values["ar"]) != _placeholders(values["en"]):
-            raise ConfigError(f"{path}: prompt {key!r} has different placeholders in ar and en")
+            raise ConfigError(f"{path}: {section}.{key} has different placeholders in ar and en")
         texts[str(key)] = values
     return texts
 
@@ -160,15 +160,17 @@ def load_prompts(
     path: Path = DEFAULT_PATH,
     prompts: Mapping[str, frozenset[str]] = INBOUND_PROMPTS,
     words: tuple[str, ...] = INBOUND_WORDS,
+    *,
+    section: str = "prompts",
 ) -> Prompts:
-    """Read and check the file (:class:`ConfigError` when it is unreadable, malformed, or
-    lacks something of ``prompts`` / ``words``)."""
+    """Read and check the file's ``section`` of prompts and its ``words`` (:class:`ConfigError`
+    when it is unreadable, malformed, or lacks something of ``prompts`` / ``words``)."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(f"cannot read {path}: {exc}") from exc
     if not isinstance(data, Mapping):
         raise ConfigError(f"{path}: expected 'prompts' and 'words' mappings")
-    loaded = Prompts(_texts(data.get("prompts"), path), _words(data.get("words"), path))
+    loaded = Prompts(_texts(data.get(section), path, section), _words(data.get("words"), path))
     loaded.require(prompts, words)
     return loaded
