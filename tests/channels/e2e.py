@@ -1,19 +1,23 @@
 """What the channel end-to-end tests share: reading the citizen's Rasa tracker, waiting until
-the bot finished answering one message, and checking a reply's language."""
+the bot finished answering one message, checking a reply's language, answering the report form
+question by question and reading the filed ticket's number."""
 
 from __future__ import annotations
 
 import asyncio
 import re
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Any, Protocol, TypeVar
 
 import aiohttp
 
-from tests.bot.support import has_arabic, has_english
+from tests.bot.support import digits_in, has_arabic, has_english
 
 TURN_TIMEOUT = 90.0
+MAX_QUESTIONS = 12
+
+Reply = TypeVar("Reply")
 
 
 async def tracker(http: aiohttp.ClientSession, rasa_url: str, conversation: str) -> dict[str, Any]:
@@ -81,3 +85,50 @@ def in_language(text: str, language: str) -> bool:
     if language == "ar":
         return has_arabic(text) and not has_english(text)
     return has_english(text) and not has_arabic(text)
+
+
+class FormChat(Protocol):
+    async def form(self) -> tuple[str | None, str | None]: ...
+
+
+async def fill_report(
+    chat: FormChat,
+    answers: Mapping[str, Callable[[], Awaitable[Reply]]],
+    failure: Callable[[str], str],
+    *,
+    required: Iterable[str] = (),
+    questions: list[str] | None = None,
+    form_name: str | None = None,
+) -> Reply:
+    """Answer the active report form question by question (``answers`` by requested slot)
+    until it closes; the reply to the ``confirmed`` answer. Fails when a question comes twice
+    or has no answer, or when the form did not end by confirming or skipped a ``required``
+    question. ``questions`` (when given) receives the questions in the order asked; with
+    ``form_name``, every question must come from that form."""
+    seen = [] if questions is None else questions
+    filed: Reply | None = None
+    for _ in range(MAX_QUESTIONS):
+        loop, requested = await chat.form()
+        if loop is None:
+            break
+        assert form_name in (None, loop), failure(f"the active form is {loop!r}")
+        assert requested not in seen, failure(f"asked {requested!r} twice")
+        seen.append(requested or "")
+        answer = answers.get(requested or "")
+        if answer is None:
+            raise AssertionError(failure(f"unexpected question {requested!r}"))
+        reply = await answer()
+        if requested == "confirmed":
+            filed = reply
+    complete = seen[-1:] == ["confirmed"] and all(q in seen for q in required)
+    assert complete and filed is not None, failure(f"questions: {seen}")
+    return filed
+
+
+def filed_number(reply_texts: str, language: str, failure: Callable[[str], str]) -> str:
+    """The one 9-digit ticket number in the reply that filed the report, which must be all
+    in the citizen's ``language``."""
+    assert in_language(reply_texts, language), failure("filed reply language")
+    numbers = set(digits_in(reply_texts, 9))
+    assert len(numbers) == 1, failure("no ticket number")
+    return numbers.pop()

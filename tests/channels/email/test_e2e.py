@@ -21,7 +21,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.bot.support import digits_in, has_arabic, has_english
+from tests.channels.e2e import filed_number, fill_report, in_language
 from tests.channels.email.conftest import Mailbox, payload
 from tests.channels.email.dovecot import Dovecot
 from tests.channels.email.fake_smtp import FakeSmtp
@@ -223,12 +223,6 @@ ENGLISH = Phrases(
 )
 
 
-def in_language(text: str, language: str) -> bool:
-    if language == "ar":
-        return has_arabic(text) and not has_english(text)
-    return has_english(text) and not has_arabic(text)
-
-
 @pytest.mark.parametrize("p", [pytest.param(ARABIC, id="ar"), pytest.param(ENGLISH, id="en")])
 async def test_report_by_email_with_map_link_photo_and_numbered_choices(
     p: Phrases, email_hub: EmailHub, http: aiohttp.ClientSession, staff: TawasulClient
@@ -239,38 +233,19 @@ async def test_report_by_email_with_map_link_photo_and_numbered_choices(
 
     first = await citizen.send(p.report)
     assert first and in_language(first, p.language), citizen.failure("first answer")
-    seen: list[str] = []
-    filed = ""
-    for _ in range(12):
-        loop, requested = await citizen.form()
-        if loop is None:
-            break
-        assert requested not in seen, citizen.failure(f"asked {requested!r} twice")
-        seen.append(requested or "")
-        if requested == "service":
-            await citizen.choose(*p.pothole)
-        elif requested == "description":
-            await citizen.send(p.report)
-        elif requested == "location_text":
-            link = f"https://maps.google.com/?q={pin['lat']},{pin['long']}"
-            await citizen.send(link, said=f"<map link {link}>")
-        elif requested == "photo_url":
-            await citizen.send("", photo=JPEG, said="<photo attached>")
-        elif requested == "reporter_name":
-            await citizen.send(p.reporter)
-        elif requested == "reporter_phone":
-            await citizen.send(p.phone)
-        elif requested == "confirmed":
-            filed = await citizen.choose(*p.send_it)
-        else:
-            raise AssertionError(citizen.failure(f"unexpected question {requested!r}"))
-    assert seen[-1] == "confirmed" and "location_text" in seen and "photo_url" in seen, (
-        citizen.failure(f"questions: {seen}")
-    )
-    assert in_language(filed, p.language), citizen.failure("filed reply language")
-    numbers = set(digits_in(filed, 9))
-    assert len(numbers) == 1, citizen.failure("no ticket number")
-    number = numbers.pop()
+    link = f"https://maps.google.com/?q={pin['lat']},{pin['long']}"
+    answers = {
+        "service": lambda: citizen.choose(*p.pothole),
+        "description": lambda: citizen.send(p.report),
+        "location_text": lambda: citizen.send(link, said=f"<map link {link}>"),
+        "photo_url": lambda: citizen.send("", photo=JPEG, said="<photo attached>"),
+        "reporter_name": lambda: citizen.send(p.reporter),
+        "reporter_phone": lambda: citizen.send(p.phone),
+        "confirmed": lambda: citizen.choose(*p.send_it),
+    }
+    required = ["location_text", "photo_url"]
+    filed = await fill_report(citizen, answers, citizen.failure, required=required)
+    number = filed_number(filed, p.language, citizen.failure)
     # The ticket token rides in the subject from then on (threading fallback, §6.2).
     assert any(f"[#{number}]" in str(m["Subject"]) for m in citizen.received())
 

@@ -4,7 +4,8 @@
 client session, the real Redis, and a real durable ``submit`` (dedup by provider message id
 with ``SET NX``, then ``XADD`` to a stream per test), so the webhook routes run end to end
 against Redis without the hub's workers. ``serve`` mounts a channel's routes on an aiohttp
-app on 127.0.0.1. ``signed`` signs a body as Meta does.
+app on 127.0.0.1. ``signed`` signs a body as Meta does. ``meta_hub`` runs the real hub
+(``python -m bot``) against a fresh fake Graph API for the end-to-end tests.
 """
 
 from __future__ import annotations
@@ -13,19 +14,23 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from aiohttp import web
+from aiohttp import ClientSession, web
 from aiohttp.test_utils import TestServer
 
 from bot.model import InboundEvent, InboundMessage
 from channels.base import Channel
+from tests.channels.fakes.graph import FakeGraph
 from tests.channels.standin import HubStandIn
+from tests.hubstack import HubFactory, HubProcess
+from tests.stack import BotStack
 
-__all__ = ["SmallHub", "load_payload", "serve", "signed"]
+__all__ = ["MetaHub", "SmallHub", "load_payload", "meta_hub", "serve", "signed"]
 
 
 class SmallHub(HubStandIn):
@@ -101,3 +106,55 @@ def load_payload(
     if not fresh:
         return text.encode()
     return json.dumps(_refresh(json.loads(text), time.time())).encode()
+
+
+@dataclass
+class MetaHub:
+    """A hub process with one Meta channel (``whatsapp`` / ``messenger``) on a fake Graph."""
+
+    fake: FakeGraph
+    process: HubProcess
+    rasa_url: str
+    channel: str
+    app_secret: str
+
+    @property
+    def webhook(self) -> str:
+        return f"{self.process.url}/webhooks/{self.channel}"
+
+    async def post(self, http: ClientSession, body: bytes) -> tuple[int, Any]:
+        """POST ``body`` to the hub's webhook, signed as Meta does; (status, JSON answer)."""
+        async with http.post(self.webhook, data=body, headers=signed(body, self.app_secret)) as r:
+            return r.status, await r.json()
+
+    def failure(self, what: str, transcript: list[str]) -> str:
+        """A failure message: ``what``, the chat so far, the latest Graph calls, the hub log."""
+        now = time.monotonic()
+        calls = [
+            f"{c.method} {c.path} {c.status} {now - c.at:.1f} s ago {json.dumps(c.body)[:150]}"
+            for c in self.fake.calls[-8:]
+        ]
+        hub_log = self.process.log_tail(40)
+        lines = [what, *transcript, "--- fake Graph calls ---", *calls, "--- hub ---", hub_log]
+        return "\n".join(lines)
+
+
+@asynccontextmanager
+async def meta_hub(
+    hub_factory: HubFactory,
+    bot_stack: BotStack,
+    channel: str,
+    env_for: Callable[..., dict[str, str]],
+    app_secret: str,
+    name: str,
+) -> AsyncIterator[MetaHub]:
+    """The real hub configured by ``env_for(fake)`` against a fresh fake Graph API; both
+    stopped on exit."""
+    fake = FakeGraph()
+    await fake.start()
+    process = await hub_factory.start(env=env_for(fake, TAWASUL_META_TIMEOUT="10"), name=name)
+    try:
+        yield MetaHub(fake, process, bot_stack.rasa.url, channel, app_secret)
+    finally:
+        await process.stop()
+        await fake.stop()

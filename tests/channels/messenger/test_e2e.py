@@ -19,39 +19,28 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.bot.support import digits_in
-from tests.channels.e2e import form, in_language, user_turns, wait_for_answer
+from tests.channels.e2e import (
+    filed_number,
+    fill_report,
+    form,
+    in_language,
+    user_turns,
+    wait_for_answer,
+)
 from tests.channels.fakes.graph import FakeGraph
-from tests.channels.fakes.graph_hub import signed
+from tests.channels.fakes.graph_hub import MetaHub, meta_hub
 from tests.channels.messenger.conftest import APP_SECRET, env_for
-from tests.hubstack import HubFactory, HubProcess
+from tests.hubstack import HubFactory
 from tests.stack import BotStack
 from ticket_client import TawasulClient
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 48
 
 
-@dataclass
-class MessengerHub:
-    fake: FakeGraph
-    process: HubProcess
-    rasa_url: str
-
-    @property
-    def webhook(self) -> str:
-        return f"{self.process.url}/webhooks/messenger"
-
-
 @pytest.fixture(scope="module")
-async def fb_hub(hub_factory: HubFactory, bot_stack: BotStack) -> AsyncIterator[MessengerHub]:
-    fake = FakeGraph()
-    await fake.start()
-    process = await hub_factory.start(env=env_for(fake, TAWASUL_META_TIMEOUT="10"), name="fb")
-    try:
-        yield MessengerHub(fake, process, bot_stack.rasa.url)
-    finally:
-        await process.stop()
-        await fake.stop()
+async def fb_hub(hub_factory: HubFactory, bot_stack: BotStack) -> AsyncIterator[MetaHub]:
+    async with meta_hub(hub_factory, bot_stack, "messenger", env_for, APP_SECRET, "fb") as hub:
+        yield hub
 
 
 def webhook_body(fake: FakeGraph, psid: str, event: dict[str, Any]) -> bytes:
@@ -78,7 +67,7 @@ class Chat:
     """One citizen's Messenger conversation with the municipality's Page."""
 
     psid: str
-    hub: MessengerHub
+    hub: MetaHub
     http: aiohttp.ClientSession
     transcript: list[str] = field(default_factory=list)
 
@@ -96,10 +85,7 @@ class Chat:
         return await form(self.http, self.hub.rasa_url, self.sender)
 
     async def post(self, body: bytes) -> tuple[int, Any]:
-        async with self.http.post(
-            self.hub.webhook, data=body, headers=signed(body, APP_SECRET)
-        ) as r:
-            return r.status, await r.json()
+        return await self.hub.post(self.http, body)
 
     async def send(self, event: dict[str, Any], said: str) -> list[dict[str, Any]]:
         before = len(self.received())
@@ -147,14 +133,7 @@ class Chat:
         raise AssertionError(self.failure(f"no quick reply {payload!r}"))
 
     def failure(self, what: str) -> str:
-        now = time.monotonic()
-        calls = [
-            f"{c.method} {c.path} {c.status} {now - c.at:.1f} s ago {json.dumps(c.body)[:150]}"
-            for c in self.hub.fake.calls[-8:]
-        ]
-        hub_log = self.hub.process.log_tail(40)
-        lines = [what, *self.transcript, "--- fake Graph calls ---", *calls, "--- hub ---", hub_log]
-        return "\n".join(lines)
+        return self.hub.failure(what, self.transcript)
 
 
 def texts(messages: list[dict[str, Any]]) -> str:
@@ -195,7 +174,7 @@ ENGLISH = Phrases(
 @pytest.mark.parametrize("p", [pytest.param(ARABIC, id="ar"), pytest.param(ENGLISH, id="en")])
 async def test_report_with_quick_replies_typed_place_and_photo(
     p: Phrases,
-    fb_hub: MessengerHub,
+    fb_hub: MetaHub,
     http: aiohttp.ClientSession,
     staff: TawasulClient,
     psid: str,
@@ -207,39 +186,19 @@ async def test_report_with_quick_replies_typed_place_and_photo(
     assert any("quick_replies" in m for m in greeting), chat.failure("no menu quick replies")
 
     await chat.say(p.report)
-    seen: list[str] = []
-    filed: list[dict[str, Any]] = []
-    for _ in range(12):
-        loop, requested = await chat.form()
-        if loop is None:
-            break
-        assert requested not in seen, chat.failure(f"asked {requested!r} twice")
-        seen.append(requested or "")
-        if requested == "service":
-            await chat.tap('/inform{"service":"water_leak"}')
-        elif requested == "description":
-            await chat.say(p.report)
-        elif requested == "location_text":
-            await chat.say(p.place)
-        elif requested == "photo_url":
-            await chat.photo(PNG)
-        elif requested == "reporter_name":
-            await chat.say(p.reporter)
-        elif requested == "reporter_phone":
-            await chat.say(p.phone)
-        elif requested == "confirmed":
-            filed = await chat.tap("/affirm")
-        else:
-            raise AssertionError(chat.failure(f"unexpected question {requested!r}"))
-    assert seen[-1] == "confirmed" and "location_text" in seen and "photo_url" in seen, (
-        chat.failure(f"questions: {seen}")
-    )
-    summary = texts(filed)
-    assert in_language(summary, p.language), chat.failure("filed reply language")
-    numbers = set(digits_in(summary, 9))
-    assert len(numbers) == 1, chat.failure("no ticket number")
+    answers = {
+        "service": lambda: chat.tap('/inform{"service":"water_leak"}'),
+        "description": lambda: chat.say(p.report),
+        "location_text": lambda: chat.say(p.place),
+        "photo_url": lambda: chat.photo(PNG),
+        "reporter_name": lambda: chat.say(p.reporter),
+        "reporter_phone": lambda: chat.say(p.phone),
+        "confirmed": lambda: chat.tap("/affirm"),
+    }
+    filed = await fill_report(chat, answers, chat.failure, required=["location_text", "photo_url"])
+    number = filed_number(texts(filed), p.language, chat.failure)
 
-    ticket = await staff.ticket(numbers.pop())
+    ticket = await staff.ticket(number)
     assert ticket.service_code == "water_leak"
     assert " ".join((ticket.description or "").split()) == " ".join(p.report.split())
     assert ticket.address == p.place
@@ -260,7 +219,7 @@ async def test_report_with_quick_replies_typed_place_and_photo(
 
 
 async def test_echo_of_the_pages_own_message_gets_no_answer(
-    fb_hub: MessengerHub, http: aiohttp.ClientSession, psid: str
+    fb_hub: MetaHub, http: aiohttp.ClientSession, psid: str
 ) -> None:
     chat = Chat(psid, fb_hub, http)
     now = int(time.time() * 1000)

@@ -13,8 +13,14 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.bot.support import digits_in
-from tests.channels.e2e import form, in_language, user_turns, wait_for_answer
+from tests.channels.e2e import (
+    filed_number,
+    fill_report,
+    form,
+    in_language,
+    user_turns,
+    wait_for_answer,
+)
 from tests.channels.telegram.conftest import SECRET
 from tests.channels.telegram.fake_telegram import FakeTelegram, User
 from tests.hubstack import HubFactory, HubProcess
@@ -172,38 +178,19 @@ async def test_report_with_pin_photo_and_button(
     assert any("reply_markup" in m for m in greeting), chat.failure("no menu buttons")
 
     await chat.say(p.report)
-    seen: list[str] = []
-    for _ in range(12):
-        loop, requested = await chat.form()
-        if loop is None:
-            break
-        assert requested not in seen, chat.failure(f"asked {requested!r} twice")
-        seen.append(requested or "")
-        if requested == "service":
-            await chat.tap('/inform{"service":"pothole"}')
-        elif requested == "description":
-            await chat.say(p.report)
-        elif requested == "location_text":
-            await chat.pin(pin["lat"], pin["long"])
-        elif requested == "photo_url":
-            await chat.photo(JPEG)
-        elif requested == "reporter_name":
-            await chat.say(p.name)
-        elif requested == "reporter_phone":
-            await chat.say(p.phone)
-        elif requested == "confirmed":
-            filed = await chat.tap("/affirm")
-        else:
-            raise AssertionError(chat.failure(f"unexpected question {requested!r}"))
-    assert seen[-1] == "confirmed" and "location_text" in seen and "photo_url" in seen, (
-        chat.failure(f"questions: {seen}")
-    )
-    summary = texts(filed)
-    assert in_language(summary, p.language_code), chat.failure("filed reply language")
-    numbers = set(digits_in(summary, 9))
-    assert len(numbers) == 1, chat.failure("no ticket number")
+    answers = {
+        "service": lambda: chat.tap('/inform{"service":"pothole"}'),
+        "description": lambda: chat.say(p.report),
+        "location_text": lambda: chat.pin(pin["lat"], pin["long"]),
+        "photo_url": lambda: chat.photo(JPEG),
+        "reporter_name": lambda: chat.say(p.name),
+        "reporter_phone": lambda: chat.say(p.phone),
+        "confirmed": lambda: chat.tap("/affirm"),
+    }
+    filed = await fill_report(chat, answers, chat.failure, required=["location_text", "photo_url"])
+    number = filed_number(texts(filed), p.language_code, chat.failure)
 
-    ticket = await staff.ticket(numbers.pop())
+    ticket = await staff.ticket(number)
     assert ticket.service_code == "pothole"
     assert " ".join((ticket.description or "").split()) == " ".join(p.report.split())
     assert ticket.lat == pytest.approx(pin["lat"], abs=1e-6)

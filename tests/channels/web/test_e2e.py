@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import aiohttp
 import pytest
 
 from tests.bot.support import Domain, Turn, random_phone
+from tests.channels.e2e import fill_report as answer_form
 from tests.channels.web.citizen import WebCitizen
 from tests.channels.web.support import png
 from tests.hubstack import HubFactory, HubProcess
@@ -50,28 +51,41 @@ def button(turn: Turn, fragment: str) -> dict[str, Any]:
 
 
 async def fill_report(
-    who: WebCitizen, first: Turn, answers: dict[str, Any], picture: bytes, caption: str
+    who: WebCitizen,
+    first: Turn,
+    answers: dict[str, Any],
+    picture: bytes,
+    caption: str,
+    confirm: Callable[[Turn], Awaitable[Turn]],
 ) -> Turn:
-    """Answer the report form slot by slot until it shows the summary."""
-    last, previous = first, None
-    for _ in range(12):
-        loop, requested = await who.form()
-        assert loop == "report_form", who.transcript()
-        if requested == "confirmed":
-            return last
-        assert requested != previous, f"asked {requested} again\n{who.transcript()}"
-        previous = requested
-        if requested == "service":
-            chosen = button(last, '"pothole"')
-            last = await who.say(chosen["title"], payload=chosen["payload"])
-        elif requested == "location_text":
-            last = await who.say(location=answers["pin"])
-        elif requested == "photo_url":
-            last = await who.photo(picture, caption)
-        else:
-            assert requested in answers, f"the form asks {requested}\n{who.transcript()}"
-            last = await who.say(answers[requested])
-    raise AssertionError("the form never reached the summary\n" + who.transcript())
+    """Answer the report form slot by slot; ``confirm`` answers its summary (the last turn
+    before ``confirmed`` is asked); what it returned."""
+    turns = [first]
+
+    async def said(turn: Awaitable[Turn]) -> Turn:
+        turns.append(await turn)
+        return turns[-1]
+
+    def choose_service() -> Awaitable[Turn]:
+        chosen = button(turns[-1], '"pothole"')
+        return said(who.say(chosen["title"], payload=chosen["payload"]))
+
+    mapping: dict[str, Callable[[], Awaitable[Turn]]] = {
+        slot: lambda text=text: said(who.say(text)) for slot, text in answers.items()
+    }
+    mapping |= {
+        "service": choose_service,
+        "location_text": lambda: said(who.say(location=answers["pin"])),
+        "photo_url": lambda: said(who.photo(picture, caption)),
+        "confirmed": lambda: confirm(turns[-1]),
+    }
+    return await answer_form(
+        who,
+        mapping,
+        lambda what: f"{what}\n{who.transcript()}",
+        required=["location_text"],
+        form_name="report_form",
+    )
 
 
 @pytest.mark.parametrize("language", ["ar", "en"])
@@ -100,10 +114,13 @@ async def test_a_report_with_a_pin_and_a_photo_over_the_api(
             "reporter_name": p["name"],
             "reporter_phone": phone,
         }
-        summary = await fill_report(who, first, answers, picture, p["caption"])
-        assert domain.sent(summary, "utter_report_summary") == language, who.transcript()
-        yes = button(summary, "/affirm")
-        filed = await who.say(yes["title"], payload=yes["payload"])
+
+        async def confirm(summary: Turn) -> Turn:
+            assert domain.sent(summary, "utter_report_summary") == language, who.transcript()
+            yes = button(summary, "/affirm")
+            return await who.say(yes["title"], payload=yes["payload"])
+
+        filed = await fill_report(who, first, answers, picture, p["caption"], confirm)
         numbers = set(filed.ticket_numbers())
         assert len(numbers) == 1, who.transcript()
         assert domain.sent(filed, "utter_report_filed") == language, who.transcript()
@@ -163,10 +180,13 @@ async def test_the_ticket_service_down_the_report_is_saved_and_filed_once_when_b
         "reporter_name": p["name"],
         "reporter_phone": random_phone(),
     }
-    summary = await fill_report(who, first, answers, png(), p["caption"])
-    ticket_service.stop()
-    yes = button(summary, "/affirm")
-    saved = await who.say(yes["title"], payload=yes["payload"])
+
+    async def confirm(summary: Turn) -> Turn:
+        ticket_service.stop()
+        yes = button(summary, "/affirm")
+        return await who.say(yes["title"], payload=yes["payload"])
+
+    saved = await fill_report(who, first, answers, png(), p["caption"], confirm)
     assert domain.sent(saved, "utter_report_saved_pending") == language, who.transcript()
     assert saved.ticket_numbers() == [], who.transcript()
 

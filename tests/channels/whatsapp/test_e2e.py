@@ -18,9 +18,10 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.bot.support import digits_in
 from tests.channels.e2e import (
     TURN_TIMEOUT,
+    filed_number,
+    fill_report,
     form,
     in_language,
     tracker,
@@ -28,9 +29,9 @@ from tests.channels.e2e import (
     wait_for_answer,
 )
 from tests.channels.fakes.graph import FakeGraph
-from tests.channels.fakes.graph_hub import signed
+from tests.channels.fakes.graph_hub import MetaHub, meta_hub
 from tests.channels.whatsapp.conftest import APP_SECRET, env_for
-from tests.hubstack import HubFactory, HubProcess
+from tests.hubstack import HubFactory
 from tests.spots import random_pin
 from tests.stack import BotStack
 from ticket_client import TawasulClient
@@ -38,27 +39,10 @@ from ticket_client import TawasulClient
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) * 64 + b"\xff\xd9"
 
 
-@dataclass
-class WhatsAppHub:
-    fake: FakeGraph
-    process: HubProcess
-    rasa_url: str
-
-    @property
-    def webhook(self) -> str:
-        return f"{self.process.url}/webhooks/whatsapp"
-
-
 @pytest.fixture(scope="module")
-async def wa_hub(hub_factory: HubFactory, bot_stack: BotStack) -> AsyncIterator[WhatsAppHub]:
-    fake = FakeGraph()
-    await fake.start()
-    process = await hub_factory.start(env=env_for(fake, TAWASUL_META_TIMEOUT="10"), name="wa")
-    try:
-        yield WhatsAppHub(fake, process, bot_stack.rasa.url)
-    finally:
-        await process.stop()
-        await fake.stop()
+async def wa_hub(hub_factory: HubFactory, bot_stack: BotStack) -> AsyncIterator[MetaHub]:
+    async with meta_hub(hub_factory, bot_stack, "whatsapp", env_for, APP_SECRET, "wa") as hub:
+        yield hub
 
 
 def webhook_body(fake: FakeGraph, wa_id: str, name: str, message: dict[str, Any]) -> bytes:
@@ -93,7 +77,7 @@ class Chat:
 
     wa_id: str
     name: str
-    hub: WhatsAppHub
+    hub: MetaHub
     http: aiohttp.ClientSession
     transcript: list[str] = field(default_factory=list)
 
@@ -108,10 +92,7 @@ class Chat:
         return await form(self.http, self.hub.rasa_url, self.sender)
 
     async def post(self, body: bytes) -> tuple[int, Any]:
-        async with self.http.post(
-            self.hub.webhook, data=body, headers=signed(body, APP_SECRET)
-        ) as r:
-            return r.status, await r.json()
+        return await self.hub.post(self.http, body)
 
     async def send(self, message: dict[str, Any], said: str) -> list[dict[str, Any]]:
         """Post the message to the hub; wait until Rasa finished the turn and the fake got
@@ -173,14 +154,7 @@ class Chat:
         raise AssertionError(self.failure(f"no button {payload!r}"))
 
     def failure(self, what: str) -> str:
-        now = time.monotonic()
-        calls = [
-            f"{c.method} {c.path} {c.status} {now - c.at:.1f} s ago {json.dumps(c.body)[:150]}"
-            for c in self.hub.fake.calls[-8:]
-        ]
-        hub_log = self.hub.process.log_tail(40)
-        lines = [what, *self.transcript, "--- fake Graph calls ---", *calls, "--- hub ---", hub_log]
-        return "\n".join(lines)
+        return self.hub.failure(what, self.transcript)
 
 
 def describe(body: dict[str, Any]) -> str:
@@ -230,7 +204,7 @@ ENGLISH = Phrases(
 @pytest.mark.parametrize("p", [pytest.param(ARABIC, id="ar"), pytest.param(ENGLISH, id="en")])
 async def test_report_with_list_pin_photo_and_verified_number(
     p: Phrases,
-    wa_hub: WhatsAppHub,
+    wa_hub: MetaHub,
     http: aiohttp.ClientSession,
     staff: TawasulClient,
     wa_user: str,
@@ -243,38 +217,20 @@ async def test_report_with_list_pin_photo_and_verified_number(
     assert any(m["type"] == "interactive" for m in greeting), chat.failure("no menu buttons")
 
     await chat.say(p.report)
-    seen: list[str] = []
-    filed: list[dict[str, Any]] = []
-    for _ in range(12):
-        loop, requested = await chat.form()
-        if loop is None:
-            break
-        assert requested not in seen, chat.failure(f"asked {requested!r} twice")
-        seen.append(requested or "")
-        if requested == "service":
-            await chat.tap('/inform{"service":"pothole"}')
-        elif requested == "description":
-            await chat.say(p.report)
-        elif requested == "location_text":
-            await chat.pin(pin["lat"], pin["long"])
-        elif requested == "photo_url":
-            await chat.photo(JPEG)
-        elif requested == "reporter_name":
-            await chat.say(p.reporter)
-        elif requested == "reporter_phone":
-            # The verified WhatsApp number is offered: confirm it with its reply button.
-            await chat.tap("/affirm")
-        elif requested == "confirmed":
-            filed = await chat.tap("/affirm")
-        else:
-            raise AssertionError(chat.failure(f"unexpected question {requested!r}"))
-    assert seen[-1] == "confirmed" and "photo_url" in seen, chat.failure(f"questions: {seen}")
-    summary = texts(filed)
-    assert in_language(summary, p.language), chat.failure("filed reply language")
-    numbers = set(digits_in(summary, 9))
-    assert len(numbers) == 1, chat.failure("no ticket number")
+    answers = {
+        "service": lambda: chat.tap('/inform{"service":"pothole"}'),
+        "description": lambda: chat.say(p.report),
+        "location_text": lambda: chat.pin(pin["lat"], pin["long"]),
+        "photo_url": lambda: chat.photo(JPEG),
+        "reporter_name": lambda: chat.say(p.reporter),
+        # The verified WhatsApp number is offered: confirm it with its reply button.
+        "reporter_phone": lambda: chat.tap("/affirm"),
+        "confirmed": lambda: chat.tap("/affirm"),
+    }
+    filed = await fill_report(chat, answers, chat.failure, required=["photo_url"])
+    number = filed_number(texts(filed), p.language, chat.failure)
 
-    ticket = await staff.ticket(numbers.pop())
+    ticket = await staff.ticket(number)
     assert ticket.service_code == "pothole"
     assert " ".join((ticket.description or "").split()) == " ".join(p.report.split())
     assert ticket.lat == pytest.approx(pin["lat"], abs=1e-6)
@@ -296,7 +252,7 @@ async def test_report_with_list_pin_photo_and_verified_number(
 
 
 async def test_forged_signature_at_the_hub_gets_403_and_no_answer(
-    wa_hub: WhatsAppHub, http: aiohttp.ClientSession, wa_user: str
+    wa_hub: MetaHub, http: aiohttp.ClientSession, wa_user: str
 ) -> None:
     chat = Chat(wa_user, "Forged", wa_hub, http)
     body = webhook_body(wa_hub.fake, wa_user, "Forged", {"type": "text", "text": {"body": "hi"}})
@@ -309,7 +265,7 @@ async def test_forged_signature_at_the_hub_gets_403_and_no_answer(
 
 
 async def test_a_webhook_delivered_three_times_is_answered_once(
-    wa_hub: WhatsAppHub, http: aiohttp.ClientSession, wa_user: str
+    wa_hub: MetaHub, http: aiohttp.ClientSession, wa_user: str
 ) -> None:
     chat = Chat(wa_user, "Twice", wa_hub, http)
     message = {"type": "text", "text": {"body": "Hello"}}

@@ -17,6 +17,7 @@ import aiohttp
 import pytest
 
 from channels.x.limits import looks_private, weighted_length
+from tests.channels.e2e import filed_number, fill_report
 from tests.channels.x.fake_x import Call, FakeX
 from tests.channels.x.support import CREDENTIALS, USER_ID, payload_json, signature, x_env
 from tests.hubstack import HubFactory, HubProcess
@@ -130,6 +131,9 @@ class XCitizen:
     def log(self) -> str:
         return "\n".join(self.transcript) + "\n--- hub log ---\n" + self.hub.log_tail(30)
 
+    def failure(self, what: str) -> str:
+        return f"{what}\n{self.log()}"
+
     async def mention(
         self, text: str, lang: str, point: tuple[float, float]
     ) -> tuple[str, list[Call]]:
@@ -227,45 +231,36 @@ async def test_a_mention_then_a_report_in_dms(
 
     # 2. The same citizen in DMs (the same conversation): the report form.
     await who.dm(p.start)
-    confirmation: list[Call] = []
-    questions: list[str | None] = []
-    for _ in range(12):
-        loop, asked = await who.form()
-        if loop is None:
-            break
-        questions.append(asked)
+
+    async def tap_pothole() -> list[Call]:
+        pothole = next(m for m in options_of(who.replies()[-1]).values() if "pothole" in m)
+        return await who.dm("tap", quick_reply=pothole)
+
+    async def send_photo() -> list[Call]:
+        path = f"/1.1/ton/data/dm/{who._id()}/{who._id()}/photo.jpg"
+        fake_x.files[path] = (PHOTO, "image/jpeg")
+        return await who.dm(p.photo_caption, photo_path=path)
+
+    async def confirm() -> list[Call]:
         last = who.replies()[-1]
-        if asked == "service":
-            pothole = next(m for m in options_of(last).values() if "pothole" in m)
-            await who.dm("tap", quick_reply=pothole)
-        elif asked == "description":
-            await who.dm(p.report)
-        elif asked == "location_text":
-            await who.dm(p.location)
-        elif asked == "photo_url":
-            path = f"/1.1/ton/data/dm/{who._id()}/{who._id()}/photo.jpg"
-            fake_x.files[path] = (PHOTO, "image/jpeg")
-            await who.dm(p.photo_caption, photo_path=path)
-        elif asked == "reporter_name":
-            await who.dm(p.name)
-        elif asked == "reporter_phone":
-            await who.dm(p.phone)
-        elif asked == "confirmed":
-            options = options_of(last) if last.path.startswith("/1.1/") else {}
-            affirm = next((m for m in options.values() if m.startswith("/affirm")), None)
-            confirmation = await who.dm(p.yes, quick_reply=affirm)
-        else:
-            raise AssertionError(f"the form asks {asked!r}\n{who.log()}")
-    else:
-        raise AssertionError(f"the form never finished\n{who.log()}")
+        options = options_of(last) if last.path.startswith("/1.1/") else {}
+        affirm = next((m for m in options.values() if m.startswith("/affirm")), None)
+        return await who.dm(p.yes, quick_reply=affirm)
+
+    answers = {
+        "service": tap_pothole,
+        "description": lambda: who.dm(p.report),
+        "location_text": lambda: who.dm(p.location),
+        "photo_url": send_photo,
+        "reporter_name": lambda: who.dm(p.name),
+        "reporter_phone": lambda: who.dm(p.phone),
+        "confirmed": confirm,
+    }
+    questions: list[str] = []
+    confirmation = await fill_report(who, answers, who.failure, questions=questions)
 
     # 3. The ticket number came by DM; the ticket holds what the citizen gave on X.
-    texts = [_text(c) for c in confirmation]
-    numbers = {
-        w for t in texts for w in t.replace("\n", " ").split() if w.isdigit() and len(w) >= 6
-    }
-    assert len(numbers) == 1, who.log()
-    (number,) = numbers
+    number = filed_number("\n".join(_text(c) for c in confirmation), p.language, who.failure)
     filed = [c for c in who.replies() if number in _text(c)]
     assert all(c.path != "/2/tweets" for c in filed), "a ticket number was posted publicly"
     ticket = await staff.ticket(number)
