@@ -22,14 +22,16 @@ import aiohttp
 from tests.channels.e2e import in_language, tracker
 from tests.channels.email.test_e2e import Citizen as MailCitizen
 from tests.channels.email.test_e2e import EmailHub, plain_of
+from tests.channels.fakes.graph_hub import MetaHub
+from tests.channels.messenger.conftest import APP_SECRET as MESSENGER_SECRET
 from tests.channels.messenger.test_e2e import Chat as MessengerChat
-from tests.channels.messenger.test_e2e import MessengerHub
 from tests.channels.telegram.fake_telegram import User
 from tests.channels.telegram.test_e2e import Chat as TelegramChat
 from tests.channels.telegram.test_e2e import TelegramHub
 from tests.channels.web.citizen import WebCitizen
+from tests.channels.whatsapp.conftest import APP_SECRET as WHATSAPP_SECRET
 from tests.channels.whatsapp.test_e2e import Chat as WhatsAppChat
-from tests.channels.whatsapp.test_e2e import WhatsAppHub, describe
+from tests.channels.whatsapp.test_e2e import describe
 from tests.channels.x.fake_x import Call
 from tests.channels.x.test_e2e import XCitizen, _text
 from ticket_client import Contact
@@ -188,7 +190,7 @@ class WhatsAppCitizen(Citizen):
     def __init__(self, e2e: E2E, language: str) -> None:
         super().__init__(e2e, language)
         self.wa_id = "9665" + "".join(secrets.choice("0123456789") for _ in range(8))
-        hub = WhatsAppHub(e2e.providers.graph, e2e.hub, e2e.rasa_url)
+        hub = MetaHub(e2e.providers.graph, e2e.hub, e2e.rasa_url, "whatsapp", WHATSAPP_SECRET)
         self.chat = WhatsAppChat(self.wa_id, self.first_name, hub, e2e.http)
 
     @property
@@ -267,7 +269,7 @@ class MessengerCitizen(Citizen):
     def __init__(self, e2e: E2E, language: str) -> None:
         super().__init__(e2e, language)
         self.psid = "2" + "".join(secrets.choice("0123456789") for _ in range(15))
-        hub = MessengerHub(e2e.providers.graph, e2e.hub, e2e.rasa_url)
+        hub = MetaHub(e2e.providers.graph, e2e.hub, e2e.rasa_url, "messenger", MESSENGER_SECRET)
         self.chat = MessengerChat(self.psid, hub, e2e.http)
 
     @property
